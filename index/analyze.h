@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "err.h"
+#include "vs_err.h"
 
 #define VS_MAX_TOKEN 128 /* bytes of a folded token; longer ones are cut at a UTF-8 boundary */
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "vs_err.h"
 
 typedef struct vs_buf {
     uint8_t *p;

@@ -1,5 +1,5 @@
 /* err.c: error codes and messages (see err.h). */
-#include "err.h"
+#include "vs_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

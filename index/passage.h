@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "err.h"
+#include "vs_err.h"
 
 #define VS_PASSAGE_MAX_WORDS 250
 

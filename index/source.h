@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "err.h"
+#include "vs_err.h"
 
 typedef enum {
     VS_FMT_AUTO = 0, /* by extension, then by content */
