@@ -1,0 +1,126 @@
+/* vsearch.h: the public API of libvsearch — build an index, open it, search it.
+ *
+ *   vs_build_opts bo; vs_build_opts_default(&bo);
+ *   const char *paths[] = { "corpus/" };
+ *   vs_build(".vsearch", paths, 1, &bo, &stats, &err);            // write an index
+ *   vs_index *ix; vs_index_open(".vsearch", &ix, &err);             // mmap it
+ *   vs_search_opts so; vs_search_opts_default(&so);
+ *   vs_results *r; vs_search(ix, "security cooperation", &so, &r, &err);
+ *   for (size_t i = 0; i < r->n; i++) printf("%s %.4f\n", r->hits[i].doc, r->hits[i].score);
+ *   vs_results_free(r); vs_index_close(ix);
+ *
+ * Every function returns a vs_rc and fills a caller-provided vs_err with a one-line message.
+ * Link with: libvsearch.a -lxxhash -llz4 -lbsd -lutf8proc -lstemmer -lz -lzstd -lm -lpthread.
+ * An open vs_index may be searched from several threads at once (each call allocates its
+ * own scratch); vs_results belong to the caller. */
+#ifndef VSEARCH_H
+#define VSEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vs_err.h"
+
+/* ---- building ---- */
+
+typedef struct vs_build_opts {
+    int format;             /* 0 auto; else a vs_format (text=1, trec, jsonl, reuters, smart) */
+    int strict;             /* stop at the first bad record (exit 65) instead of skipping it */
+    int unit_doc;           /* index whole documents as single units */
+    int stem;               /* English Snowball stemming (default 1) */
+    int stop_default;       /* built-in stopword list (default 1) */
+    const char *stopwords_file; /* custom stopword list (overrides stop_default), or NULL */
+    uint32_t max_words;     /* passage split size (0: default 250) */
+    /* Warnings (skipped records/files), one line each, no trailing newline; may be NULL. */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
+} vs_build_opts;
+
+typedef struct vs_build_stats {
+    uint64_t files, docs, passages, terms, postings, positions;
+    uint64_t raw_bytes, index_bytes;
+    uint64_t skipped_records, skipped_files, invalid_utf8;
+    double seconds;
+} vs_build_stats;
+
+void vs_build_opts_default(vs_build_opts *o);
+/* Indexes files/directories into index directory `dir` (created if needed) and commits it,
+ * replacing any index that was there atomically. */
+VS_MUST_CHECK vs_rc vs_build(const char *dir, const char *const *paths, size_t n_paths,
+                             const vs_build_opts *o, vs_build_stats *st, vs_err *err);
+
+/* ---- searching ---- */
+
+typedef struct vs_index vs_index;
+
+VS_MUST_CHECK vs_rc vs_index_open(const char *dir, vs_index **out, vs_err *err);
+void vs_index_close(vs_index *ix);
+
+typedef struct vs_search_opts {
+    uint32_t k;             /* hits wanted (default 10) */
+    double k1, b;           /* BM25 parameters (default 0.9, 0.4) */
+    int by_doc;             /* best passage per document */
+    int exhaustive;         /* score every posting: no pruning (for tests) */
+    int explain;            /* fill vs_hit.explain */
+    int snippets;           /* fill text and snippet (default 1) */
+} vs_search_opts;
+
+typedef struct vs_term_explain {
+    const char *term;       /* analyzed query term */
+    double weight;          /* query-term weight (times it occurs in the query) */
+    uint32_t tf, df;        /* tf in the passage, df in the index */
+    double idf, contribution;
+} vs_term_explain;
+
+typedef struct vs_hit {
+    double score;
+    const char *doc;        /* external id */
+    uint32_t passage;       /* 1-based passage number in the document */
+    const char *title, *path;
+    const char *text;       /* the whole passage (when snippets) */
+    const char *snippet;    /* a window of the passage around the matches, plain text */
+    /* Byte ranges of the query terms inside `snippet` (highlighting), pairs [start, end). */
+    const uint32_t *marks;
+    size_t n_marks;
+    uint32_t len;           /* passage length in indexed tokens */
+    const vs_term_explain *explain; /* one per query term, when explain */
+} vs_hit;
+
+typedef struct vs_results {
+    const char *query;
+    vs_hit *hits;
+    size_t n;
+    size_t n_terms;         /* analyzed distinct query terms */
+    const char *const *terms;
+    uint64_t N;             /* passages in the index */
+    double avglen;          /* average passage length */
+    uint64_t scored;        /* postings scored (work done) */
+} vs_results;
+
+void vs_search_opts_default(vs_search_opts *o);
+/* Free-text query: the OR of its analyzed terms, ranked by BM25 (DESIGN.md §5). A query with
+ * no indexed terms gives 0 hits (VS_OK). */
+VS_MUST_CHECK vs_rc vs_search(vs_index *ix, const char *query, const vs_search_opts *o,
+                              vs_results **out, vs_err *err);
+void vs_results_free(vs_results *r);
+
+/* ---- index facts ---- */
+
+typedef struct vs_index_stats {
+    uint64_t segments, documents, passages, terms, postings, positions, raw_bytes;
+    double avglen;
+    /* bytes per part, summed over segments */
+    uint64_t bytes_total, bytes_dict, bytes_postings, bytes_positions, bytes_lengths,
+        bytes_passages, bytes_docs, bytes_stored, bytes_overhead, bytes_manifest;
+    int stem, stop_default;
+    uint64_t n_stopwords;
+    int unit_doc;
+} vs_index_stats;
+
+/* terms counts distinct terms over all segments (exact for one segment, an upper bound
+ * otherwise). */
+VS_MUST_CHECK vs_rc vs_index_stats_get(vs_index *ix, vs_index_stats *st, vs_err *err);
+/* Verifies every checksum and invariant of every file (vsearch check). */
+VS_MUST_CHECK vs_rc vs_index_check(vs_index *ix, vs_err *err);
+
+#endif

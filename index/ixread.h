@@ -1,0 +1,32 @@
+/* ixread.h: an open index (the library-internal view behind vsearch.h's vs_index).
+ * Opening reads the MANIFEST, maps every segment it names, checks that each file is the one
+ * the MANIFEST recorded (size, trailer hash, counts) and builds the analyzer from the recorded
+ * configuration. The analyzer is shared and guarded by a mutex (query analysis is short). */
+#ifndef VS_IXREAD_H
+#define VS_IXREAD_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "analyze.h"
+#include "manifest.h"
+#include "segment.h"
+#include "vsearch.h"
+
+struct vs_index {
+    char *dir;
+    vs_manifest man;
+    vs_segment **seg;
+    size_t n_seg;
+    uint64_t N;                 /* passages over all segments */
+    uint64_t total_len;
+    double avglen;
+    vs_analyzer *an;
+    pthread_mutex_t an_lock;
+};
+
+/* Analyzes text with the index's analyzer (thread-safe). */
+VS_MUST_CHECK vs_rc vs_index_analyze(vs_index *ix, const char *text, size_t len, vs_token_fn fn,
+                                     void *ctx, vs_err *err);
+
+#endif

@@ -1,0 +1,143 @@
+/* vsearch.c: the command table and the helpers every subcommand shares (see cli.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli.h"
+
+static const struct vs_cmd {
+    const char *name;
+    int (*run)(int, char **);
+    const char *help;
+} cmds[] = {
+    { "build", cmd_build, "index files and directories (recursive)" },
+    { "query", cmd_query, "print the top passages for a query" },
+    { "analyze", cmd_analyze, "print the terms the analyzer makes of a text" },
+    { "stats", cmd_stats, "print counts and the size of each part of the index" },
+    { "check", cmd_check, "verify every checksum and invariant of an index" },
+    { "eval", cmd_eval, "evaluate a TREC run against qrels (trec_eval measures)" },
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: vsearch <command> [options] [args]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+    fprintf(f, "\nRun 'vsearch <command> --help' for a command's options.\n"
+               "The index is ./.vsearch unless -i DIR or $VSEARCH_INDEX says otherwise.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("vsearch 0.1.0\n");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "vsearch: '%s' is not a vsearch command\ntry 'vsearch --help'\n", argv[1]);
+    return EX_USAGE;
+}
+
+int cli_exit_code(vs_rc rc) {
+    switch (rc) {
+    case VS_OK: return 0;
+    case VS_EUSAGE: return EX_USAGE;
+    case VS_ECORRUPT: case VS_EVERSION: case VS_EDATA: return EX_DATAERR;
+    case VS_ENOENT: return EX_NOINPUT;
+    case VS_EIO: return EX_IOERR;
+    default: return EX_SOFTWARE;
+    }
+}
+
+int cli_fail(const vs_err *e) {
+    fprintf(stderr, "vsearch: error: %s\n", e->msg[0] ? e->msg : vs_err_str(e->rc));
+    return cli_exit_code(e->rc);
+}
+
+void cli_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("vsearch: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("vsearch: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("vsearch: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\ntry 'vsearch %s --help'\n", cmd);
+    va_end(ap);
+    return EX_USAGE;
+}
+
+int cli_parse_u64(const char *what, const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno || s[0] == '-' || v < lo || v > hi) {
+        fprintf(stderr, "vsearch: invalid %s '%s': expected a whole number from %llu to %llu\n", what, s,
+                (unsigned long long)lo, (unsigned long long)hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *what, const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "vsearch: invalid %s '%s': expected a number from %g to %g\n", what, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+const char *cli_index_dir(const char *opt) {
+    if (opt && *opt) return opt;
+    const char *env = getenv("VSEARCH_INDEX");
+    if (env && *env) return env;
+    return ".vsearch";
+}
+
+void cli_json_str(FILE *f, const char *s, size_t n) {
+    fputc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
+            else fputc(c, f);
+        }
+    }
+    fputc('"', f);
+}
