@@ -61,6 +61,7 @@ typedef struct vs_search_opts {
     double k1, b;           /* BM25 parameters (default 0.9, 0.4) */
     int by_doc;             /* best passage per document */
     int exhaustive;         /* score every posting: no pruning (for tests) */
+    int and_mode;           /* conjunctive: a hit must contain every query term */
     int explain;            /* fill vs_hit.explain */
     int snippets;           /* fill text and snippet (default 1) */
 } vs_search_opts;

@@ -252,6 +252,69 @@ static vs_rc run_segment(scorer *sc, qterm *q, size_t nq, const vs_search_opts *
     return VS_OK;
 }
 
+/* Conjunctive evaluation: leapfrog intersection over the cursors (rarest first, they are
+ * sorted by ub which tracks idf), skipping candidates whose block-max bound is below theta. */
+static vs_rc run_segment_and(scorer *sc, qterm *q, size_t nq, const vs_search_opts *o, double avglen,
+                             topk *t, bydoc *bd, uint64_t *scored, vs_err *err) {
+    vs_segment *s = sc->s;
+    size_t n = sc->nc;
+    const double k1 = o->k1, b = o->b;
+    vs_rc rc = VS_OK;
+    if (n < nq) return VS_OK; /* a term is absent from this segment: no passage has them all */
+    /* Cursors are sorted by ub ascending; the last one (highest bound, usually the rarest term)
+     * drives the intersection. */
+    uint32_t d = sc->pl[n - 1].doc;
+    while (d != VS_PLIST_END) {
+        size_t i;
+        int moved = 0;
+        for (i = n; i-- > 0;) {
+            uint32_t x = vs_plist_seek(&sc->pl[i], d);
+            if (x != d) { d = x; moved = 1; break; }
+        }
+        if (d == VS_PLIST_END) break;
+        if (moved) continue; /* a cursor moved past d: its position is the next candidate */
+        double theta = topk_threshold(t);
+        if (!o->exhaustive && theta > -DBL_MAX) {
+            double bound = 0.0;
+            uint32_t next = VS_PLIST_END;
+            for (size_t j = 0; j < n; j++) {
+                uint32_t bt, bl, last;
+                if (!vs_plist_block_bound(&sc->pl[j], d, &bt, &bl, &last)) { bound = -1; break; }
+                double u = contrib(q[sc->qi[j]].w, q[sc->qi[j]].idf, bt, bl, k1, b, avglen) * (1.0 + 1e-9);
+                bound += u < sc->ub[j] ? u : sc->ub[j];
+                if (last < next) next = last;
+            }
+            if (bound < 0) break;
+            if (below(bound, theta)) {
+                /* no passage up to the end of the shortest current block can make it */
+                d = next == VS_PLIST_END ? VS_PLIST_END : next + 1;
+                if (d == 0) break;
+                continue;
+            }
+        }
+        uint32_t len;
+        if ((rc = vs_segment_plen(s, d, &len, err)) != VS_OK) return rc;
+        for (size_t k = 0; k < nq; k++) sc->c[k] = 0.0;
+        for (size_t j = 0; j < n; j++)
+            sc->c[sc->qi[j]] = contrib(q[sc->qi[j]].w, q[sc->qi[j]].idf, vs_plist_tf(&sc->pl[j]), len, k1, b, avglen);
+        *scored += n;
+        double score = 0.0;
+        for (size_t k = 0; k < nq; k++) score += sc->c[k];
+        if (o->by_doc || t->n < t->k || score >= t->h[0].score) {
+            cand c;
+            if ((rc = cand_fill(s, sc->seg, d, score, &c, err)) != VS_OK) return rc;
+            if ((rc = offer(t, bd, o->by_doc, &c)) != VS_OK) return rc;
+        }
+        d = vs_plist_next(&sc->pl[n - 1]);
+    }
+    for (size_t j = 0; j < n; j++)
+        if (sc->pl[j].rc != VS_OK) {
+            *err = sc->pl[j].err;
+            return sc->pl[j].rc;
+        }
+    return VS_OK;
+}
+
 static int cmp_cand_rank(const void *a, const void *b) {
     const cand *x = a, *y = b;
     return better(x, y) ? -1 : (better(y, x) ? 1 : 0);
@@ -414,7 +477,8 @@ vs_rc vs_search(vs_index *ix, const char *query, const vs_search_opts *o, vs_res
         if (rc != VS_OK) break;
         double acc = 0;
         for (size_t i = 0; i < sc.nc; i++) sc.prefix[i] = acc += sc.ub[i];
-        rc = run_segment(&sc, q, nq, o, ix->avglen, &t, &bd, &r->scored, err);
+        rc = o->and_mode ? run_segment_and(&sc, q, nq, o, ix->avglen, &t, &bd, &r->scored, err)
+                         : run_segment(&sc, q, nq, o, ix->avglen, &t, &bd, &r->scored, err);
         if (rc == VS_OK && bd.have) {
             topk_push(&t, &bd.best);
             bd.have = 0;

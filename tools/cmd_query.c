@@ -18,6 +18,7 @@ static void help(void) {
            "      --by doc      best passage per document\n"
            "      --explain     per-term BM25 breakdown of every hit\n"
            "      --k1 X, --b X BM25 parameters (default 0.9 and 0.4)\n"
+           "      --and         every term must occur in a hit (default: any term)\n"
            "      --exhaustive  score every posting (no pruning; for testing)\n"
            "      --color WHEN  highlight matches: auto (default, on a tty), always, never\n"
            "  -h, --help        this help\n");
@@ -92,7 +93,7 @@ int cmd_query(int argc, char **argv) {
         { "qid", required_argument, NULL, 'Q' }, { "tag", required_argument, NULL, 'T' },
         { "by", required_argument, NULL, 'B' }, { "explain", no_argument, NULL, 'e' },
         { "k1", required_argument, NULL, '1' }, { "b", required_argument, NULL, '2' },
-        { "exhaustive", no_argument, NULL, 'X' }, { "color", required_argument, NULL, 'C' },
+        { "exhaustive", no_argument, NULL, 'X' }, { "and", no_argument, NULL, 'A' }, { "color", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 } };
     const char *dir = NULL, *qid = "1", *tag = "vsearch";
     int json = 0, trec = 0, color = -1, c;
@@ -120,6 +121,7 @@ int cmd_query(int argc, char **argv) {
         case '1': if (cli_parse_double("--k1", optarg, 0, 100, &so.k1) != 0) return 64; break;
         case '2': if (cli_parse_double("--b", optarg, 0, 1, &so.b) != 0) return 64; break;
         case 'X': so.exhaustive = 1; break;
+        case 'A': so.and_mode = 1; break;
         case 'C':
             if (!strcmp(optarg, "always")) color = 1;
             else if (!strcmp(optarg, "never")) color = 0;
