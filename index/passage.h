@@ -1,15 +1,21 @@
-/* passage.h: document body -> passages (DESIGN §4).
- * A passage is a paragraph: lines separated by a blank line, or, in newswire text, a line that
- * starts with indentation begins a new paragraph. A short heading line (<= 12 words, no final
- * '.', '!', '?', ':' or ';'... see passage.c) standing alone is joined to the paragraph that
- * follows it ("heading\nparagraph"). A paragraph longer than opts->max_words words is split at
- * sentence ends ('.', '!', '?' followed by space and an upper-case letter or digit) into pieces
- * of at most max_words words (a sentence longer than that is cut at a word boundary). Leading
- * and trailing whitespace is trimmed; empty paragraphs are dropped. With opts->whole_doc the whole
- * body is one passage (whitespace-trimmed; an empty body gives zero passages).
+/* passage.h: document body -> passages (DESIGN §4; the exact rules are at the top of passage.c).
+ * A passage is a paragraph: lines separated by a blank line (a line of only whitespace), or, in
+ * newswire text, a line indented by 2+ columns that follows an unindented line, a table row, or
+ * a line ending a sentence (Reuters: paragraph starts indented, continuation lines not; table
+ * rows, with runs of 3+ spaces, never start a paragraph). A short heading line (one line, <= 12
+ * words, last character not '.', '!', '?', ',' or ';': "Security Cooperation: Countering
+ * Regional Threats", "by Jhon Lennon 52 views", "Highlights:") standing alone is joined to the
+ * paragraph that follows it ("heading\nparagraph"). A paragraph longer than opts->max_words
+ * words (whitespace-separated) is split into equal-as-possible pieces of at most max_words words,
+ * cut at the sentence end nearest the target size ('.', '!', '?' then a word starting with a
+ * capital or digit), or, with none in reach, between words. Leading and trailing whitespace is
+ * trimmed; empty paragraphs are dropped. Lines end at "\n", "\r\n" or "\r" and passages contain
+ * no "\r". With opts->whole_doc the whole body is one passage, byte for byte, whitespace-trimmed
+ * (an empty or blank body gives zero passages); opts may be NULL (defaults).
  *
- * Passage texts are copies (lines inside a paragraph are kept with their newlines) owned by the
- * list, valid until the next split into the same list or vs_passage_list_free(). */
+ * Passage texts are copies (lines inside a paragraph are kept with their newlines; every text is
+ * followed by a NUL not counted in len) owned by the list, valid until the next split into the
+ * same list or vs_passage_list_free(). src_off is the body offset of the passage's first byte. */
 #ifndef VS_PASSAGE_H
 #define VS_PASSAGE_H
 
