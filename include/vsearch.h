@@ -64,13 +64,23 @@ typedef struct vs_search_opts {
     int and_mode;           /* conjunctive: a hit must contain every query term */
     int explain;            /* fill vs_hit.explain */
     int snippets;           /* fill text and snippet (default 1) */
+    int model;              /* VS_MODEL_BM25 (default) or VS_MODEL_QL */
+    double mu;              /* QL Dirichlet prior (default 1000) */
+    int rm3;                /* RM3 pseudo-relevance feedback (Anserini's definition) */
+    uint32_t fb_docs, fb_terms; /* RM3: feedback units and expansion terms (default 10, 10) */
+    double orig_weight;     /* RM3: weight of the original query (default 0.5) */
 } vs_search_opts;
+
+#define VS_MODEL_BM25 0
+#define VS_MODEL_QL 1
 
 typedef struct vs_term_explain {
     const char *term;       /* analyzed query term */
-    double weight;          /* query-term weight (times it occurs in the query) */
+    double weight;          /* query-term weight (times it occurs in the query; RM3: its weight) */
     uint32_t tf, df;        /* tf in the passage, df in the index */
-    double idf, contribution;
+    uint64_t cf;            /* occurrences in the index */
+    double idf;             /* BM25: idf; QL: collection probability (cf + 1) / (tokens + 1) */
+    double contribution;
 } vs_term_explain;
 
 typedef struct vs_hit {
@@ -91,7 +101,8 @@ typedef struct vs_results {
     const char *query;
     vs_hit *hits;
     size_t n;
-    size_t n_terms;         /* analyzed distinct query terms */
+    size_t n_terms;         /* distinct query terms (after RM3 expansion, with weights) */
+    const double *weights;
     const char *const *terms;
     uint64_t N;             /* passages in the index */
     double avglen;          /* average passage length */
@@ -99,8 +110,9 @@ typedef struct vs_results {
 } vs_results;
 
 void vs_search_opts_default(vs_search_opts *o);
-/* Free-text query: the OR of its analyzed terms, ranked by BM25 (DESIGN.md §5). A query with
- * no indexed terms gives 0 hits (VS_OK). */
+/* Free-text query: the OR of its analyzed terms (all of them with and_mode), ranked by BM25
+ * (DESIGN.md §5) or query likelihood; with rm3, expanded by pseudo-relevance feedback first. A
+ * query with no indexed terms gives 0 hits (VS_OK). */
 VS_MUST_CHECK vs_rc vs_search(vs_index *ix, const char *query, const vs_search_opts *o,
                               vs_results **out, vs_err *err);
 void vs_results_free(vs_results *r);

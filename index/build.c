@@ -210,7 +210,7 @@ vs_rc vs_build(const char *dir, const char *const *paths, size_t n_paths, const 
         rc = vs_source_read_file(files[i], &so, on_doc, &b, &ss, err);
         if (b.rc != VS_OK) { rc = b.rc; goto out; }
         if (rc != VS_OK) {
-            if (rc == VS_EIO && !o->strict) { /* unreadable file: skipped and counted */
+            if ((rc == VS_EIO || rc == VS_ENOENT) && !o->strict) { /* unreadable or vanished file: skipped and counted */
                 ss.skipped_files++;
                 if (o->warn) o->warn(o->warn_ctx, err->msg);
                 vs_err_clear(err);

@@ -11,6 +11,7 @@
 
 int cmd_build(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -48,7 +48,7 @@ static void print_explain_text(const vs_results *r, const vs_hit *h) {
     }
 }
 
-static void print_json(const vs_results *r, int explain) {
+static void print_json(const vs_results *r, int explain, double k1, double b) {
     fputs("{\"query\":", stdout);
     cli_json_str(stdout, r->query, strlen(r->query));
     fputs(",\"terms\":[", stdout);
@@ -56,7 +56,7 @@ static void print_json(const vs_results *r, int explain) {
         if (t) fputc(',', stdout);
         cli_json_str(stdout, r->terms[t], strlen(r->terms[t]));
     }
-    printf("],\"N\":%llu,\"avglen\":%.17g,\"hits\":[", (unsigned long long)r->N, r->avglen);
+    printf("],\"k1\":%.17g,\"b\":%.17g,\"N\":%llu,\"avglen\":%.17g,\"hits\":[", k1, b, (unsigned long long)r->N, r->avglen);
     for (size_t i = 0; i < r->n; i++) {
         const vs_hit *h = &r->hits[i];
         printf("%s{\"rank\":%zu,\"score\":%.17g,\"doc\":", i ? "," : "", i + 1, h->score);
@@ -151,7 +151,7 @@ int cmd_query(int argc, char **argv) {
     vs_index_stats ist;
     int unit_doc = vs_index_stats_get(ix, &ist, &err) == VS_OK && ist.unit_doc;
     if (json) {
-        print_json(r, so.explain);
+        print_json(r, so.explain, so.k1, so.b);
     } else if (trec) {
         for (size_t i = 0; i < r->n; i++) {
             const vs_hit *h = &r->hits[i];
@@ -159,6 +159,9 @@ int cmd_query(int argc, char **argv) {
             else printf("%s Q0 %s#%u %zu %.6f %s\n", qid, h->doc, h->passage, i + 1, h->score, tag);
         }
     } else {
+        if (so.explain && r->n)
+            printf("score = sum over terms of weight * idf * tf / (tf + k1 * (1 - b + b * len / avglen)),"
+                   " idf = ln(1 + (N - df + 0.5) / (df + 0.5)); k1 = %g, b = %g\n\n", so.k1, so.b);
         if (r->n == 0) fprintf(stderr, "vsearch: no hits for '%s'%s\n", text, r->n_terms ? "" : " (no indexed terms in the query)");
         for (size_t i = 0; i < r->n; i++) {
             const vs_hit *h = &r->hits[i];

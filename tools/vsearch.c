@@ -16,6 +16,7 @@ static const struct vs_cmd {
 } cmds[] = {
     { "build", cmd_build, "index files and directories (recursive)" },
     { "query", cmd_query, "print the top passages for a query" },
+    { "batch", cmd_batch, "run many topics and write a TREC run" },
     { "analyze", cmd_analyze, "print the terms the analyzer makes of a text" },
     { "stats", cmd_stats, "print counts and the size of each part of the index" },
     { "check", cmd_check, "verify every checksum and invariant of an index" },
