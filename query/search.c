@@ -438,7 +438,8 @@ static vs_rc retrieve(run *r, const lookup *lk, vs_err *err) {
 
 /* ---- RM3 (as Anserini's RM3Reranker defines it) ----
  * For each of the fb_docs top units D with score s_D: P(w|D) = tf(w, D) / |D| over the terms of
- * D that are 2..20 ASCII letters/digits; rm(w) = sum_D P(w|D) * s_D; keep the fb_terms heaviest
+ * D that are 2..20 ASCII letters/digits and occur in at most 10% of the passages (|D| counts only
+ * those terms); rm(w) = sum_D P(w|D) * s_D; keep the fb_terms heaviest
  * (ties by term bytes), scale rm and the original query (weights by occurrence) to unit L1 norm,
  * and search with orig_weight * q + (1 - orig_weight) * rm. Original terms keep their order
  * first; expansion terms follow by descending weight. */
@@ -448,12 +449,12 @@ typedef struct fbterm {
     size_t len;
     double w;       /* accumulated rm weight */
     uint32_t tf;    /* in the current unit */
+    int usable;     /* -1 unknown, 0 filtered out (df > 10% of N), 1 usable */
 } fbterm;
 
 typedef struct fbset {
     fbterm *v;
     size_t n, cap;
-    uint32_t unit_len;
     int oom;
 } fbset;
 
@@ -467,7 +468,6 @@ static int rm_ok(const char *t, size_t len) {
 static int on_fbtoken(void *ctx, const vs_token *t) {
     fbset *f = ctx;
     if (!rm_ok(t->term, t->len)) return 0;
-    f->unit_len++;
     for (size_t i = 0; i < f->n; i++)
         if (f->v[i].len == t->len && memcmp(f->v[i].t, t->term, t->len) == 0) {
             f->v[i].tf++;
@@ -485,6 +485,7 @@ static int on_fbtoken(void *ctx, const vs_token *t) {
     x->len = t->len;
     x->w = 0.0;
     x->tf = 1;
+    x->usable = -1;
     f->n++;
     return 0;
 }
@@ -505,12 +506,27 @@ static vs_rc rm3_expand(run *r, qlist *orig, qlist *out, vs_err *err) {
         const cand *c = &r->t.h[i];
         if ((rc = vs_segment_text(r->ix->seg[c->seg], c->pid, &text, err)) != VS_OK) break;
         for (size_t j = 0; j < f.n; j++) f.v[j].tf = 0;
-        f.unit_len = 0;
         rc = vs_index_analyze(r->ix, (const char *)text.p, text.len, on_fbtoken, &f, err);
         if (rc == VS_OK && f.oom) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
-        if (rc != VS_OK || f.unit_len == 0) continue;
+        uint64_t norm = 0;
+        for (size_t j = 0; rc == VS_OK && j < f.n; j++) {
+            fbterm *x = &f.v[j];
+            if (!x->tf) continue;
+            if (x->usable < 0) {
+                uint64_t df = 0;
+                for (size_t s = 0; rc == VS_OK && s < r->ix->n_seg; s++) {
+                    vs_term_info ti;
+                    int found = 0;
+                    rc = vs_segment_lookup(r->ix->seg[s], x->t, x->len, &ti, &found, err);
+                    if (found) df += ti.df;
+                }
+                x->usable = (double)df <= 0.1 * (double)r->ix->N;
+            }
+            if (x->usable) norm += x->tf;
+        }
+        if (rc != VS_OK || norm == 0) continue;
         for (size_t j = 0; j < f.n; j++)
-            if (f.v[j].tf) f.v[j].w += (double)f.v[j].tf / (double)f.unit_len * c->score;
+            if (f.v[j].tf && f.v[j].usable) f.v[j].w += (double)f.v[j].tf / (double)norm * c->score;
     }
     vs_buf_free(&text);
     if (rc == VS_OK) {

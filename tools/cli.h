@@ -36,6 +36,25 @@ int cli_parse_double(const char *what, const char *s, double lo, double hi, doub
 #include <stdio.h>
 #include <stddef.h>
 void cli_json_str(FILE *f, const char *s, size_t n);
+/* Ranking options shared by query and batch: put CLI_SEARCH_OPTIONS in the getopt_long table and
+ * pass every option to cli_search_opt() first. It returns 1 when it handled the option, 0 when
+ * the option is not one of these, and -1 after printing a usage error (exit 64). */
+#define CLI_SEARCH_OPTIONS                                                                    \
+    { "k1", required_argument, NULL, 0x101 }, { "b", required_argument, NULL, 0x102 },        \
+    { "by", required_argument, NULL, 0x103 }, { "and", no_argument, NULL, 0x104 },            \
+    { "model", required_argument, NULL, 0x105 }, { "mu", required_argument, NULL, 0x106 },    \
+    { "rm3", no_argument, NULL, 0x107 }, { "fb-docs", required_argument, NULL, 0x108 },       \
+    { "fb-terms", required_argument, NULL, 0x109 },                                           \
+    { "orig-weight", required_argument, NULL, 0x10a }
+#define CLI_SEARCH_HELP                                                                                 \
+    "      --by doc        best passage per document (passage: every passage, the default)\n"         \
+    "      --and           every term must occur in a hit (default: any term)\n"                       \
+    "      --k1 X, --b X   BM25 parameters (default 0.9 and 0.4)\n"                                    \
+    "      --model M       bm25 (default) or ql (query likelihood, Dirichlet smoothing)\n"             \
+    "      --mu X          QL Dirichlet prior (default 1000)\n"                                        \
+    "      --rm3           RM3 pseudo-relevance feedback (--fb-docs 10 --fb-terms 10 --orig-weight 0.5)\n"
+struct vs_search_opts;
+int cli_search_opt(const char *cmd, int c, const char *arg, struct vs_search_opts *so);
 /* The index directory: -i DIR if given, else $VSEARCH_INDEX, else "./.vsearch". */
 const char *cli_index_dir(const char *opt);
 

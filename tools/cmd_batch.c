@@ -22,12 +22,10 @@ static void help(void) {
            "  -i, --index DIR     index directory (default ./.vsearch or $VSEARCH_INDEX)\n"
            "  -k, --top N         hits per topic (default 1000)\n"
            "      --field F       TREC topic field: title (default), desc, narr, title+desc\n"
-           "      --by doc        one line per document (its best passage); docid = document id\n"
-           "      --and           every term must occur in a hit\n"
-           "      --k1 X, --b X   BM25 parameters (default 0.9 and 0.4)\n"
            "      --tag T         run tag (default vsearch)\n"
            "  -j, --threads N     threads (default 1)\n"
            "      --timings FILE  write qid<TAB>microseconds<TAB>hits per topic (in-process time)\n"
+           CLI_SEARCH_HELP
            "  -h, --help          this help\n"
            "Passage hits are written as docid#passage unless --by doc or the index has --unit doc.\n");
 }
@@ -86,11 +84,10 @@ static void *worker(void *arg) {
 int cmd_batch(int argc, char **argv) {
     static const struct option opts[] = {
         { "index", required_argument, NULL, 'i' }, { "top", required_argument, NULL, 'k' },
-        { "field", required_argument, NULL, 'F' }, { "by", required_argument, NULL, 'B' },
-        { "and", no_argument, NULL, 'A' }, { "k1", required_argument, NULL, '1' },
-        { "b", required_argument, NULL, '2' }, { "tag", required_argument, NULL, 'T' },
+        { "field", required_argument, NULL, 'F' },
+        { "tag", required_argument, NULL, 'T' },
         { "threads", required_argument, NULL, 'j' }, { "timings", required_argument, NULL, 'M' },
-        { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 } };
+        CLI_SEARCH_OPTIONS, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 } };
     const char *dir = NULL, *tag = "vsearch", *timings = NULL;
     vs_topics_field field = VS_TOPICS_TITLE;
     uint64_t threads = 1;
@@ -104,6 +101,9 @@ int cmd_batch(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:k:j:h", opts, NULL)) != -1) {
         uint64_t v;
+        int handled = cli_search_opt("batch", c, optarg, &so);
+        if (handled < 0) return 64;
+        if (handled) continue;
         switch (c) {
         case 'i': dir = optarg; break;
         case 'k':
@@ -114,14 +114,6 @@ int cmd_batch(int argc, char **argv) {
             if (vs_topics_field_parse(optarg, &field, &err) != VS_OK)
                 return cli_usage("batch", "unknown --field '%s': expected title, desc, narr or title+desc", optarg);
             break;
-        case 'B':
-            if (!strcmp(optarg, "doc")) so.by_doc = 1;
-            else if (!strcmp(optarg, "passage")) so.by_doc = 0;
-            else return cli_usage("batch", "unknown --by '%s': expected doc or passage", optarg);
-            break;
-        case 'A': so.and_mode = 1; break;
-        case '1': if (cli_parse_double("--k1", optarg, 0, 100, &so.k1) != 0) return 64; break;
-        case '2': if (cli_parse_double("--b", optarg, 0, 1, &so.b) != 0) return 64; break;
         case 'T':
             if (!*optarg || strpbrk(optarg, " \t\n")) return cli_usage("batch", "--tag must be one word");
             tag = optarg;

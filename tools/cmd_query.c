@@ -15,12 +15,10 @@ static void help(void) {
            "      --json        one JSON document: {\"query\",\"hits\":[{rank,score,doc,passage,title,path,snippet,text}]}\n"
            "      --trec        TREC run lines: qid Q0 docid rank score tag\n"
            "      --qid ID      query id for --trec (default 1);  --tag T  run tag (default vsearch)\n"
-           "      --by doc      best passage per document\n"
            "      --explain     per-term BM25 breakdown of every hit\n"
-           "      --k1 X, --b X BM25 parameters (default 0.9 and 0.4)\n"
-           "      --and         every term must occur in a hit (default: any term)\n"
            "      --exhaustive  score every posting (no pruning; for testing)\n"
            "      --color WHEN  highlight matches: auto (default, on a tty), always, never\n"
+           CLI_SEARCH_HELP
            "  -h, --help        this help\n");
 }
 
@@ -91,10 +89,9 @@ int cmd_query(int argc, char **argv) {
         { "index", required_argument, NULL, 'i' }, { "top", required_argument, NULL, 'k' },
         { "json", no_argument, NULL, 'j' }, { "trec", no_argument, NULL, 't' },
         { "qid", required_argument, NULL, 'Q' }, { "tag", required_argument, NULL, 'T' },
-        { "by", required_argument, NULL, 'B' }, { "explain", no_argument, NULL, 'e' },
-        { "k1", required_argument, NULL, '1' }, { "b", required_argument, NULL, '2' },
-        { "exhaustive", no_argument, NULL, 'X' }, { "and", no_argument, NULL, 'A' }, { "color", required_argument, NULL, 'C' },
-        { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 } };
+        { "explain", no_argument, NULL, 'e' },
+        { "exhaustive", no_argument, NULL, 'X' }, { "color", required_argument, NULL, 'C' },
+        CLI_SEARCH_OPTIONS, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 } };
     const char *dir = NULL, *qid = "1", *tag = "vsearch";
     int json = 0, trec = 0, color = -1, c;
     vs_search_opts so;
@@ -102,6 +99,9 @@ int cmd_query(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:k:h", opts, NULL)) != -1) {
         uint64_t v;
+        int handled = cli_search_opt("query", c, optarg, &so);
+        if (handled < 0) return 64;
+        if (handled) continue;
         switch (c) {
         case 'i': dir = optarg; break;
         case 'k':
@@ -112,16 +112,8 @@ int cmd_query(int argc, char **argv) {
         case 't': trec = 1; break;
         case 'Q': qid = optarg; break;
         case 'T': tag = optarg; break;
-        case 'B':
-            if (!strcmp(optarg, "doc")) so.by_doc = 1;
-            else if (!strcmp(optarg, "passage")) so.by_doc = 0;
-            else return cli_usage("query", "unknown --by '%s': expected doc or passage", optarg);
-            break;
         case 'e': so.explain = 1; break;
-        case '1': if (cli_parse_double("--k1", optarg, 0, 100, &so.k1) != 0) return 64; break;
-        case '2': if (cli_parse_double("--b", optarg, 0, 1, &so.b) != 0) return 64; break;
         case 'X': so.exhaustive = 1; break;
-        case 'A': so.and_mode = 1; break;
         case 'C':
             if (!strcmp(optarg, "always")) color = 1;
             else if (!strcmp(optarg, "never")) color = 0;

@@ -4,6 +4,11 @@
 set -eu
 PKGS="build-essential pkg-config libxxhash-dev liblz4-dev libbsd-dev libcmocka-dev \
 libutf8proc-dev libstemmer-dev zlib1g-dev libzstd-dev"
+# --bench adds the peer engines that `make bench` compares against (SQLite FTS5, Xapian 1.4,
+# Lucene 4.10 with a JDK) and GNU time.
+if [ "${1:-}" = "--bench" ]; then
+    PKGS="$PKGS libsqlite3-dev sqlite3 libxapian-dev xapian-tools g++ liblucene4.10-java default-jdk-headless time"
+fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=""

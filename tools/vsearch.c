@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "vsearch.h"
 
 static const struct vs_cmd {
     const char *name;
@@ -141,4 +142,35 @@ void cli_json_str(FILE *f, const char *s, size_t n) {
         }
     }
     fputc('"', f);
+}
+
+int cli_search_opt(const char *cmd, int c, const char *arg, struct vs_search_opts *so) {
+    uint64_t v;
+    switch (c) {
+    case 0x101: return cli_parse_double("--k1", arg, 0, 100, &so->k1) == 0 ? 1 : -1;
+    case 0x102: return cli_parse_double("--b", arg, 0, 1, &so->b) == 0 ? 1 : -1;
+    case 0x103:
+        if (!strcmp(arg, "doc")) so->by_doc = 1;
+        else if (!strcmp(arg, "passage")) so->by_doc = 0;
+        else return cli_usage(cmd, "unknown --by '%s': expected doc or passage", arg), -1;
+        return 1;
+    case 0x104: so->and_mode = 1; return 1;
+    case 0x105:
+        if (!strcmp(arg, "bm25")) so->model = VS_MODEL_BM25;
+        else if (!strcmp(arg, "ql")) so->model = VS_MODEL_QL;
+        else return cli_usage(cmd, "unknown --model '%s': expected bm25 or ql", arg), -1;
+        return 1;
+    case 0x106: return cli_parse_double("--mu", arg, 1e-3, 1e9, &so->mu) == 0 ? 1 : -1;
+    case 0x107: so->rm3 = 1; return 1;
+    case 0x108:
+        if (cli_parse_u64("--fb-docs", arg, 1, 1000, &v) != 0) return -1;
+        so->fb_docs = (uint32_t)v;
+        return 1;
+    case 0x109:
+        if (cli_parse_u64("--fb-terms", arg, 1, 1000, &v) != 0) return -1;
+        so->fb_terms = (uint32_t)v;
+        return 1;
+    case 0x10a: return cli_parse_double("--orig-weight", arg, 0, 1, &so->orig_weight) == 0 ? 1 : -1;
+    default: return 0;
+    }
 }
