@@ -30,6 +30,11 @@ bin/vsearch: $(CLI_OBJ) lib/libvsearch.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) lib/libvsearch.a $(LDLIBS)
 
+# Corpus generator for benchmarks (standalone: no library needed).
+bin/vs-gencorpus: tools/gencorpus.c
+	@mkdir -p bin
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< -lm
+
 $(BUILD)/tests/%: tests/%.c lib/libvsearch.a $(HDRS) tests/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) -o $@ $< lib/libvsearch.a $(LDLIBS) -lcmocka
@@ -55,3 +60,6 @@ bench: all
 
 clean:
 	rm -rf build build-asan bin lib
+
+# Further targets (fuzz, stress, ...) live in mk/*.mk, one file per concern.
+-include $(sort $(wildcard mk/*.mk))

@@ -23,7 +23,15 @@ struct vs_index {
     double avglen;
     vs_analyzer *an;
     pthread_mutex_t an_lock;
+    /* Per segment: a bitmap of deleted passages (bit pid % 8 of byte pid / 8), or NULL when the
+     * segment has no deletions. Owned by the index; filled at open from the MANIFEST. */
+    uint8_t **deleted;
 };
+
+/* Is passage pid of segment seg deleted? Searches skip deleted passages. */
+static inline int vs_index_is_deleted(const vs_index *ix, size_t seg, uint32_t pid) {
+    return ix->deleted && ix->deleted[seg] && (ix->deleted[seg][pid >> 3] >> (pid & 7)) & 1;
+}
 
 /* Analyzes text with the index's analyzer (thread-safe). */
 VS_MUST_CHECK vs_rc vs_index_analyze(vs_index *ix, const char *text, size_t len, vs_token_fn fn,

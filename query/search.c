@@ -267,6 +267,7 @@ static void offer(run *r, const cand *c) {
 }
 
 static vs_rc accept(run *r, scorer *sc, uint32_t d, vs_err *err) {
+    if (vs_index_is_deleted(r->ix, sc->seg, d)) return VS_OK;
     double score = 0.0;
     for (size_t i = 0; i < r->nq; i++) score += sc->c[i];
     if (!r->o->by_doc && r->t.n == r->t.k && score < r->t.h[0].score) return VS_OK;
