@@ -62,6 +62,8 @@ typedef struct vs_search_opts {
     int by_doc;             /* best passage per document */
     int exhaustive;         /* score every posting: no pruning (for tests) */
     int and_mode;           /* conjunctive: a hit must contain every query term */
+    int syntax;             /* parse the query language (phrases, +/-, AND/OR/NOT, (), ^boost);
+                               otherwise the text is a bag of words */
     int explain;            /* fill vs_hit.explain */
     int snippets;           /* fill text and snippet (default 1) */
     int model;              /* VS_MODEL_BM25 (default) or VS_MODEL_QL */
@@ -75,7 +77,7 @@ typedef struct vs_search_opts {
 #define VS_MODEL_QL 1
 
 typedef struct vs_term_explain {
-    const char *term;       /* analyzed query term */
+    const char *term;       /* analyzed query term, or a phrase as "a b" */
     double weight;          /* query-term weight (times it occurs in the query; RM3: its weight) */
     uint32_t tf, df;        /* tf in the passage, df in the index */
     uint64_t cf;            /* occurrences in the index */
@@ -101,8 +103,8 @@ typedef struct vs_results {
     const char *query;
     vs_hit *hits;
     size_t n;
-    size_t n_terms;         /* distinct query terms (after RM3 expansion, with weights) */
-    const double *weights;
+    size_t n_terms;         /* scoring clauses (terms or phrases), in query order */
+    const double *weights;  /* their weights (boost x occurrences, or RM3 weights) */
     const char *const *terms;
     uint64_t N;             /* passages in the index */
     double avglen;          /* average passage length */
@@ -110,9 +112,10 @@ typedef struct vs_results {
 } vs_results;
 
 void vs_search_opts_default(vs_search_opts *o);
-/* Free-text query: the OR of its analyzed terms (all of them with and_mode), ranked by BM25
- * (DESIGN.md §5) or query likelihood; with rm3, expanded by pseudo-relevance feedback first. A
- * query with no indexed terms gives 0 hits (VS_OK). */
+/* Searches: free text is the OR of its analyzed terms (all of them with and_mode); with syntax,
+ * the query language of query/parse.h. Ranked by BM25 (DESIGN.md §5) or query likelihood; with
+ * rm3 (free text only), expanded by pseudo-relevance feedback first. A malformed query is
+ * VS_EUSAGE with the position in the message. A query with no indexed terms gives 0 hits. */
 VS_MUST_CHECK vs_rc vs_search(vs_index *ix, const char *query, const vs_search_opts *o,
                               vs_results **out, vs_err *err);
 void vs_results_free(vs_results *r);

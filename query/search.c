@@ -4,7 +4,7 @@
  * fetch titles, text, snippets and explanations for the hits.
  *
  * Determinism: a hit's score is the sum of its per-term contributions in query-term order, in
- * double precision, computed by term_score() in every path (pruned, conjunctive, exhaustive).
+ * double precision, computed by clause_score() in every path (pruned, conjunctive, exhaustive).
  * Pruning only drops a candidate whose upper bound is below the current k-th score by more
  * than a relative 1e-9, so rounding in the bounds can never drop a hit the exhaustive path
  * keeps (even on a tie, which is broken by external id and then passage number).
@@ -14,40 +14,36 @@
 #include <ctype.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ixread.h"
+#include "parse.h"
 #include "plist.h"
 #include "snippet.h"
 #include "vsearch.h"
 
 #define MAX_QTERMS 1024
 
-typedef struct qterm {
-    char *term;
-    size_t len;
-    double w;               /* weight: occurrences in the query, or the RM3 weight */
-    uint64_t df, cf;        /* over all segments */
-    double idf;             /* BM25 idf */
-    double pc;              /* QL collection probability */
-} qterm;
+typedef struct leaf leaf;
 
 typedef struct model {
     int kind;
     double k1, b, avglen, mu;
 } model;
 
-/* The one place a term's contribution is computed. */
-static inline double term_score(const model *m, const qterm *q, uint32_t tf, uint32_t len) {
+/* The one place a clause's contribution is computed: w, idf and pc come from the leaf. */
+static inline double clause_score(const model *m, double w, double idf, double pc, uint32_t tf, uint32_t len) {
     double t = (double)tf;
     if (m->kind == VS_MODEL_QL) {
         /* Lucene's LMDirichletSimilarity: log(1 + tf / (mu p)) + log(mu / (len + mu)), floored at 0 */
-        double s = q->w * (log(1.0 + t / (m->mu * q->pc)) + log(m->mu / ((double)len + m->mu)));
-        return s > 0.0 ? s : 0.0;
+        double x = w * (log(1.0 + t / (m->mu * pc)) + log(m->mu / ((double)len + m->mu)));
+        return x > 0.0 ? x : 0.0;
     }
-    return q->w * q->idf * (t / (t + m->k1 * (1.0 - m->b + m->b * (double)len / m->avglen)));
+    return w * idf * (t / (t + m->k1 * (1.0 - m->b + m->b * (double)len / m->avglen)));
 }
+#define LEAF_SCORE(m, l, tf, len) clause_score((m), (l)->w, (l)->idf, (l)->pc, (tf), (len))
 
 typedef struct cand {
     double score;
@@ -130,92 +126,417 @@ static int cmp_cand_rank(const void *a, const void *b) {
     return better(x, y) ? -1 : (better(y, x) ? 1 : 0);
 }
 
-/* ---- query terms ---- */
+/* ---- query leaves and the match tree ----
+ * A query becomes leaves (a term, or a phrase of terms with position offsets) and a tree of
+ * BOOL nodes over them (parse.h semantics). Free text is one BOOL of SHOULD term leaves (MUST
+ * with and_mode), one leaf per distinct term weighted by its count. A leaf's score is
+ * weight * BM25(tf) with the term's idf, or for a phrase its frequency and the sum of its terms'
+ * idfs, as Lucene's PhraseQuery does. */
 
-typedef struct qlist {
-    qterm *q;
+typedef struct leaf {
+    int phrase;
+    char *label;                /* the term, or the phrase's terms joined by spaces */
+    size_t nt;                  /* terms (1 for a term leaf) */
+    char **t;
+    size_t *tl;
+    uint32_t *off;              /* phrase: position of each term relative to the first */
+    double w;
+    uint64_t df, cf;
+    double idf, pc;
+    int neg;                    /* below a MUST_NOT */
+    int req;                    /* must match for the whole query to match */
+    int ignored;                /* analyzed to nothing: the clause is dropped */
+} leaf;
+
+typedef struct tnode {
+    int leaf;                   /* leaf index, or -1 for a BOOL */
+    struct tnode **kids;
+    vs_qoccur *occ;
     size_t n;
-    vs_rc rc;
-    vs_err *err;
-} qlist;
+} tnode;
 
-static void qlist_free(qlist *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->q[i].term);
-    free(l->q);
-    l->q = NULL;
-    l->n = 0;
+typedef struct query {
+    leaf *lv;
+    size_t nl, cap;
+    tnode *root;
+    tnode **nodes;              /* every node, for freeing */
+    size_t nn, capn;
+} query;
+
+static void query_free(query *q) {
+    for (size_t i = 0; i < q->nl; i++) {
+        leaf *l = &q->lv[i];
+        for (size_t j = 0; j < l->nt; j++) free(l->t[j]);
+        free(l->t);
+        free(l->tl);
+        free(l->off);
+        free(l->label);
+    }
+    free(q->lv);
+    for (size_t i = 0; i < q->nn; i++) {
+        free(q->nodes[i]->kids);
+        free(q->nodes[i]->occ);
+        free(q->nodes[i]);
+    }
+    free(q->nodes);
+    memset(q, 0, sizeof *q);
 }
 
-/* Adds weight w to term t (appending it if new); keeps first-occurrence order. */
-static vs_rc qlist_add(qlist *l, const char *t, size_t len, double w, vs_err *err) {
-    for (size_t i = 0; i < l->n; i++)
-        if (l->q[i].len == len && memcmp(l->q[i].term, t, len) == 0) {
-            l->q[i].w += w;
-            return VS_OK;
-        }
-    if (l->n == MAX_QTERMS) return vs_err_set(err, VS_EUSAGE, "query has more than %d distinct terms", MAX_QTERMS);
-    if (!l->q && !(l->q = calloc(MAX_QTERMS, sizeof *l->q))) return vs_err_set(err, VS_ENOMEM, "out of memory");
-    qterm *q = &l->q[l->n];
-    memset(q, 0, sizeof *q);
-    if (!(q->term = strndup(t, len))) return vs_err_set(err, VS_ENOMEM, "out of memory");
-    q->len = len;
-    q->w = w;
-    l->n++;
+/* Sets err and returns NULL (for constructors that return pointers). */
+static void *null_err(vs_err *err, vs_rc rc, const char *msg) {
+    if (vs_err_set(err, rc, "%s", msg) != VS_OK) return NULL;
+    return NULL;
+}
+
+static tnode *tnode_new(query *q, int leafi, vs_err *err) {
+    if (q->nn == q->capn) {
+        size_t cap = q->capn ? q->capn * 2 : 16;
+        tnode **a = realloc(q->nodes, cap * sizeof *a);
+        if (!a) return null_err(err, VS_ENOMEM, "out of memory");
+        q->nodes = a;
+        q->capn = cap;
+    }
+    tnode *x = calloc(1, sizeof *x);
+    if (!x) return null_err(err, VS_ENOMEM, "out of memory");
+    x->leaf = leafi;
+    q->nodes[q->nn++] = x;
+    return x;
+}
+
+static vs_rc tnode_add(tnode *b, tnode *k, vs_qoccur o, vs_err *err) {
+    tnode **a = realloc(b->kids, (b->n + 1) * sizeof *a);
+    if (a) b->kids = a;
+    vs_qoccur *oc = a ? realloc(b->occ, (b->n + 1) * sizeof *oc) : NULL;
+    if (oc) b->occ = oc;
+    if (!a || !oc) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    b->kids[b->n] = k;
+    b->occ[b->n] = o;
+    b->n++;
     return VS_OK;
 }
 
-static int on_qtoken(void *ctx, const vs_token *t) {
-    qlist *l = ctx;
-    l->rc = qlist_add(l, t->term, t->len, 1.0, l->err);
-    return l->rc != VS_OK;
+static leaf *leaf_new(query *q, vs_err *err) {
+    if (q->nl == MAX_QTERMS) return null_err(err, VS_EUSAGE, "query has more than 1024 terms and phrases");
+    if (q->nl == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 8;
+        leaf *a = realloc(q->lv, cap * sizeof *a);
+        if (!a) return null_err(err, VS_ENOMEM, "out of memory");
+        q->lv = a;
+        q->cap = cap;
+    }
+    leaf *l = &q->lv[q->nl++];
+    memset(l, 0, sizeof *l);
+    return l;
 }
 
-/* Per-term dictionary entries of every segment, and global statistics. */
-typedef struct lookup {
-    vs_term_info *ti;       /* nq x n_seg */
-    int *found;
-} lookup;
+/* Appends analyzed term t at position pos to leaf l. */
+static vs_rc leaf_push(leaf *l, const char *t, size_t len, uint32_t pos, vs_err *err) {
+    char **a = realloc(l->t, (l->nt + 1) * sizeof *a);
+    if (a) l->t = a;
+    size_t *b = a ? realloc(l->tl, (l->nt + 1) * sizeof *b) : NULL;
+    if (b) l->tl = b;
+    uint32_t *o = b ? realloc(l->off, (l->nt + 1) * sizeof *o) : NULL;
+    if (o) l->off = o;
+    if (!a || !b || !o || !(l->t[l->nt] = strndup(t, len))) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    l->tl[l->nt] = len;
+    l->off[l->nt] = pos;
+    l->nt++;
+    return VS_OK;
+}
 
-static vs_rc lookup_terms(vs_index *ix, qterm *q, size_t nq, lookup *lk, vs_err *err) {
-    size_t ns = ix->n_seg;
-    lk->ti = calloc(nq * ns + 1, sizeof *lk->ti);
-    lk->found = calloc(nq * ns + 1, sizeof *lk->found);
-    if (!lk->ti || !lk->found) return vs_err_set(err, VS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < nq; i++) {
-        q[i].df = q[i].cf = 0;
-        for (size_t s = 0; s < ns; s++) {
-            vs_rc rc = vs_segment_lookup(ix->seg[s], q[i].term, q[i].len, &lk->ti[i * ns + s], &lk->found[i * ns + s], err);
-            if (rc != VS_OK) return rc;
-            if (lk->found[i * ns + s]) {
-                q[i].df += lk->ti[i * ns + s].df;
-                q[i].cf += lk->ti[i * ns + s].cf;
-            }
+static vs_rc leaf_finish(leaf *l, vs_err *err) {
+    if (l->nt == 0) {
+        l->ignored = 1;
+        return VS_OK;
+    }
+    l->phrase = l->nt > 1;
+    uint32_t base = l->off[0];
+    size_t len = 0;
+    for (size_t j = 0; j < l->nt; j++) {
+        l->off[j] -= base;
+        len += l->tl[j] + 1;
+    }
+    if (!(l->label = malloc(len + 1))) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    char *p = l->label;
+    for (size_t j = 0; j < l->nt; j++) {
+        if (j) *p++ = ' ';
+        memcpy(p, l->t[j], l->tl[j]);
+        p += l->tl[j];
+    }
+    *p = '\0';
+    return VS_OK;
+}
+
+typedef struct actx {
+    leaf *l;
+    query *q;                   /* free text: one leaf per distinct term */
+    vs_rc rc;
+    vs_err *err;
+} actx;
+
+static int on_leaf_token(void *ctx, const vs_token *t) {
+    actx *a = ctx;
+    a->rc = leaf_push(a->l, t->term, t->len, t->pos, a->err);
+    return a->rc != VS_OK;
+}
+
+static int on_free_token(void *ctx, const vs_token *t) {
+    actx *a = ctx;
+    for (size_t i = 0; i < a->q->nl; i++) {
+        leaf *l = &a->q->lv[i];
+        if (l->tl[0] == t->len && memcmp(l->t[0], t->term, t->len) == 0) {
+            l->w += 1.0;
+            return 0;
         }
-        double N = (double)ix->N, df = (double)q[i].df;
-        q[i].idf = log(1.0 + (N - df + 0.5) / (df + 0.5));
-        q[i].pc = ((double)q[i].cf + 1.0) / ((double)ix->total_len + 1.0);
+    }
+    leaf *l = leaf_new(a->q, a->err);
+    if (!l) { a->rc = a->err->rc; return 1; }
+    l->w = 1.0;
+    if ((a->rc = leaf_push(l, t->term, t->len, 0, a->err)) == VS_OK) a->rc = leaf_finish(l, a->err);
+    return a->rc != VS_OK;
+}
+
+/* Free text -> leaves + a flat BOOL. */
+static vs_rc build_free(vs_index *ix, const char *text, int and_mode, query *q, vs_err *err) {
+    actx a = { .q = q, .rc = VS_OK, .err = err };
+    vs_rc rc = vs_index_analyze(ix, text, strlen(text), on_free_token, &a, err);
+    if (rc == VS_OK) rc = a.rc;
+    if (rc != VS_OK) return rc;
+    if (!(q->root = tnode_new(q, -1, err))) return err->rc;
+    for (size_t i = 0; i < q->nl; i++) {
+        tnode *k = tnode_new(q, (int)i, err);
+        if (!k) return err->rc;
+        if ((rc = tnode_add(q->root, k, and_mode ? VS_OCCUR_MUST : VS_OCCUR_SHOULD, err)) != VS_OK) return rc;
     }
     return VS_OK;
 }
 
-static void lookup_free(lookup *lk) {
-    free(lk->ti);
-    free(lk->found);
-    lk->ti = NULL;
-    lk->found = NULL;
+/* Parse tree -> leaves (analyzed) + match tree. */
+static tnode *build_tree(vs_index *ix, const vs_qnode *n, query *q, vs_err *err) {
+    if (n->kind == VS_Q_BOOL) {
+        tnode *b = tnode_new(q, -1, err);
+        if (!b) return NULL;
+        for (size_t i = 0; i < n->n_kids; i++) {
+            tnode *k = build_tree(ix, n->kids[i], q, err);
+            if (!k || tnode_add(b, k, n->occur[i], err) != VS_OK) return NULL;
+        }
+        return b;
+    }
+    if (n->field == VS_FIELD_TITLE) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the title field is not searchable in this index (at position %u): search the text without 'title:'", n->pos);
+        return null_err(err, VS_EUSAGE, msg);
+    }
+    leaf *l = leaf_new(q, err);
+    if (!l) return NULL;
+    l->w = n->boost;
+    actx a = { .l = l, .rc = VS_OK, .err = err };
+    vs_rc rc = vs_index_analyze(ix, n->text, n->len, on_leaf_token, &a, err);
+    if (rc == VS_OK) rc = a.rc;
+    if (rc == VS_OK) rc = leaf_finish(l, err);
+    if (rc != VS_OK) return NULL;
+    return tnode_new(q, (int)(l - q->lv), err);
+}
+
+/* Is the subtree dropped (only ignored leaves)? */
+static int dropped(const query *q, const tnode *t) {
+    if (t->leaf >= 0) return q->lv[t->leaf].ignored;
+    for (size_t i = 0; i < t->n; i++)
+        if (!dropped(q, t->kids[i])) return 0;
+    return 1;
+}
+
+/* Marks negative leaves and required leaves (those the root cannot match without). */
+static void mark(query *q, const tnode *t, int neg, int req) {
+    if (t->leaf >= 0) {
+        leaf *l = &q->lv[t->leaf];
+        if (neg) l->neg = 1;
+        if (req && !neg) l->req = 1;
+        return;
+    }
+    int has_must = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->occ[i] == VS_OCCUR_MUST && !dropped(q, t->kids[i])) has_must = 1;
+    size_t live_should = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->occ[i] == VS_OCCUR_SHOULD && !dropped(q, t->kids[i])) live_should++;
+    for (size_t i = 0; i < t->n; i++) {
+        int kneg = neg || t->occ[i] == VS_OCCUR_MUST_NOT;
+        /* a kid is required if it is MUST, or the only live SHOULD of a node without MUST */
+        int kreq = req && ((t->occ[i] == VS_OCCUR_MUST) || (!has_must && live_should == 1 && t->occ[i] == VS_OCCUR_SHOULD));
+        mark(q, t->kids[i], kneg, kreq && !dropped(q, t->kids[i]));
+    }
+}
+
+/* Does the tree match, given which leaves match the candidate (bits)? */
+static int matches(const query *q, const tnode *t, const uint8_t *bits) {
+    if (t->leaf >= 0) return bits[t->leaf];
+    int has_must = 0, any_should = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (dropped(q, t->kids[i])) continue;
+        int m = matches(q, t->kids[i], bits);
+        switch (t->occ[i]) {
+        case VS_OCCUR_MUST: if (!m) return 0; has_must = 1; break;
+        case VS_OCCUR_MUST_NOT: if (m) return 0; break;
+        default: if (m) any_should = 1; break;
+        }
+    }
+    return has_must || any_should;
+}
+
+static vs_rc lookup_leaves(vs_index *ix, query *q, vs_term_info **tis, int **found, vs_err *err) {
+    size_t ns = ix->n_seg, total = 0;
+    for (size_t i = 0; i < q->nl; i++) total += q->lv[i].nt;
+    *tis = calloc(total * ns + 1, sizeof **tis);
+    *found = calloc(total * ns + 1, sizeof **found);
+    if (!*tis || !*found) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < q->nl; i++) {
+        leaf *l = &q->lv[i];
+        l->idf = 0.0;
+        l->pc = 1.0;
+        for (size_t j = 0; j < l->nt; j++, k++) {
+            uint64_t df = 0, cf = 0;
+            for (size_t s = 0; s < ns; s++) {
+                vs_rc rc = vs_segment_lookup(ix->seg[s], l->t[j], l->tl[j], &(*tis)[k * ns + s], &(*found)[k * ns + s], err);
+                if (rc != VS_OK) return rc;
+                if ((*found)[k * ns + s]) {
+                    df += (*tis)[k * ns + s].df;
+                    cf += (*tis)[k * ns + s].cf;
+                }
+            }
+            double N = (double)ix->N;
+            l->idf += log(1.0 + (N - (double)df + 0.5) / ((double)df + 0.5));
+            double pc = ((double)cf + 1.0) / ((double)ix->total_len + 1.0);
+            if (pc < l->pc) l->pc = pc; /* a phrase is at most as likely as its rarest term */
+            if (j == 0 || df < l->df) l->df = df;
+            if (j == 0 || cf < l->cf) l->cf = cf;
+        }
+    }
+    return VS_OK;
+}
+
+/* ---- leaf cursors ---- */
+
+typedef struct lcur {
+    leaf *lf;
+    size_t li;                  /* leaf index */
+    vs_plist *pl;               /* lf->nt cursors */
+    uint32_t doc, tf;
+    uint32_t max_tf, min_len;   /* list-level bound data */
+    uint32_t **pos;             /* phrase: position buffers per term */
+    uint32_t *pcap, *pn;
+    double ub;
+} lcur;
+
+static void lc_free(lcur *c) {
+    if (c->pos)
+        for (size_t j = 0; j < c->lf->nt; j++) free(c->pos[j]);
+    free(c->pos);
+    free(c->pcap);
+    free(c->pn);
+    free(c->pl);
+}
+
+/* Phrase frequency at the current common doc; -1 on damage. */
+static int phrase_freq(lcur *c) {
+    size_t n = c->lf->nt;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t tf = vs_plist_tf(&c->pl[j]);
+        if (tf > c->pcap[j]) {
+            uint32_t *p = realloc(c->pos[j], (size_t)tf * sizeof *p);
+            if (!p) return -1;
+            c->pos[j] = p;
+            c->pcap[j] = tf;
+        }
+        int k = vs_plist_positions(&c->pl[j], c->pos[j], tf);
+        if (k < 0) return -1;
+        c->pn[j] = (uint32_t)k;
+    }
+    /* For each position p0 of the first term, every term j must have p0 + off[j]. Position
+     * lists are increasing, so one forward pointer per term suffices. */
+    uint32_t idx[64] = { 0 }, freq = 0;
+    if (n > 64) return 0;
+    for (uint32_t a = 0; a < c->pn[0]; a++) {
+        uint64_t p0 = c->pos[0][a];
+        size_t j;
+        for (j = 1; j < n; j++) {
+            uint64_t want = p0 + c->lf->off[j];
+            while (idx[j] < c->pn[j] && c->pos[j][idx[j]] < want) idx[j]++;
+            if (idx[j] >= c->pn[j] || c->pos[j][idx[j]] != want) break;
+        }
+        if (j == n) freq++;
+    }
+    return (int)freq;
+}
+
+/* Moves a phrase cursor to its first match >= target. */
+static uint32_t phrase_seek(lcur *c, uint32_t target) {
+    size_t n = c->lf->nt;
+    uint32_t d = target;
+    for (;;) {
+        int moved = 0;
+        for (size_t j = 0; j < n; j++) {
+            uint32_t x = vs_plist_seek(&c->pl[j], d);
+            if (x == VS_PLIST_END) return c->doc = VS_PLIST_END;
+            if (x != d) { d = x; moved = 1; break; }
+        }
+        if (moved) continue;
+        int f = phrase_freq(c);
+        if (f < 0) {
+            if (c->pl[0].rc == VS_OK) c->pl[0].rc = VS_ENOMEM;
+            return c->doc = VS_PLIST_END;
+        }
+        if (f > 0) {
+            c->tf = (uint32_t)f;
+            return c->doc = d;
+        }
+        if (d == UINT32_MAX - 1) return c->doc = VS_PLIST_END;
+        d++;
+    }
+}
+
+static inline uint32_t lc_seek(lcur *c, uint32_t target) {
+    if (c->doc >= target) return c->doc;
+    if (!c->lf->phrase) return c->doc = vs_plist_seek(&c->pl[0], target);
+    return phrase_seek(c, target);
+}
+
+static inline uint32_t lc_next(lcur *c) {
+    if (c->doc == VS_PLIST_END) return VS_PLIST_END;
+    if (!c->lf->phrase) return c->doc = vs_plist_next(&c->pl[0]);
+    return phrase_seek(c, c->doc + 1);
+}
+
+static inline uint32_t lc_tf(const lcur *c) { return c->lf->phrase ? c->tf : vs_plist_tf(&c->pl[0]); }
+
+static int lc_bound(lcur *c, uint32_t target, uint32_t *bt, uint32_t *bl, uint32_t *last) {
+    if (!c->lf->phrase) return vs_plist_block_bound(&c->pl[0], target, bt, bl, last);
+    uint32_t t = UINT32_MAX, l = 0, e = UINT32_MAX;
+    for (size_t j = 0; j < c->lf->nt; j++) {
+        uint32_t a, b2, z;
+        if (!vs_plist_block_bound(&c->pl[j], target, &a, &b2, &z)) return 0;
+        if (a < t) t = a;
+        if (b2 > l) l = b2;
+        if (z < e) e = z;
+    }
+    *bt = t;
+    *bl = l;
+    *last = e;
+    return 1;
+}
+
+static vs_rc lc_rc(const lcur *c, vs_err *err) {
+    for (size_t j = 0; j < c->lf->nt; j++)
+        if (c->pl[j].rc != VS_OK) {
+            if (c->pl[j].rc == VS_ENOMEM) return vs_err_set(err, VS_ENOMEM, "out of memory reading positions");
+            *err = c->pl[j].err;
+            return c->pl[j].rc;
+        }
+    return VS_OK;
 }
 
 /* ---- scoring ---- */
-
-typedef struct scorer {
-    vs_segment *s;
-    uint32_t seg;
-    size_t nc;                  /* cursors (terms present in this segment) */
-    vs_plist *pl;               /* nc cursors, sorted by ub ascending */
-    size_t *qi;                 /* cursor -> query term index */
-    double *ub, *prefix;
-    double *c;                  /* per query term contribution of the candidate */
-} scorer;
 
 typedef struct bydoc {
     int have;
@@ -224,13 +545,23 @@ typedef struct bydoc {
 
 typedef struct run {
     vs_index *ix;
-    qterm *q;
-    size_t nq;
+    query *q;
     const vs_search_opts *o;
     model m;
     topk t;
     bydoc bd;
     uint64_t scored;
+    /* per segment */
+    vs_segment *s;
+    uint32_t seg;
+    lcur *pos_c;                /* positive cursors, sorted by ub ascending */
+    size_t npos;
+    lcur *neg_c;
+    size_t nneg;
+    double *prefix;             /* prefix sums of pos_c[].ub */
+    double *c;                  /* per leaf contribution of the candidate */
+    uint8_t *bits;              /* per leaf: matches the candidate */
+    int all_should_terms;       /* flat OR of positive leaves: every candidate matches */
 } run;
 
 static vs_rc cand_fill(vs_segment *s, uint32_t seg, uint32_t pid, double score, cand *out, vs_err *err) {
@@ -266,173 +597,248 @@ static void offer(run *r, const cand *c) {
     bd->have = 1;
 }
 
-static vs_rc accept(run *r, scorer *sc, uint32_t d, vs_err *err) {
-    if (vs_index_is_deleted(r->ix, sc->seg, d)) return VS_OK;
+/* The candidate d has its positive leaves' contributions in r->c and bits; check exclusions
+ * and structure, then sum in leaf order and offer it. */
+static vs_rc finish(run *r, uint32_t d, vs_err *err) {
+    if (vs_index_is_deleted(r->ix, r->seg, d)) return VS_OK;
+    if (!r->all_should_terms) {
+        for (size_t i = 0; i < r->nneg; i++) {
+            lcur *c = &r->neg_c[i];
+            r->bits[c->li] = lc_seek(c, d) == d;
+        }
+        if (!matches(r->q, r->q->root, r->bits)) return VS_OK;
+    }
     double score = 0.0;
-    for (size_t i = 0; i < r->nq; i++) score += sc->c[i];
+    for (size_t i = 0; i < r->q->nl; i++) score += r->c[i];
     if (!r->o->by_doc && r->t.n == r->t.k && score < r->t.h[0].score) return VS_OK;
     cand c;
-    vs_rc rc = cand_fill(sc->s, sc->seg, d, score, &c, err);
+    vs_rc rc = cand_fill(r->s, r->seg, d, score, &c, err);
     if (rc == VS_OK) offer(r, &c);
     return rc;
 }
 
-/* Disjunctive: MaxScore. Cursors [0, e) are non-essential: together they cannot reach theta. */
-static vs_rc run_or(run *r, scorer *sc, vs_err *err) {
-    size_t n = sc->nc, e = 0;
-    const qterm *q = r->q;
+static void clear_candidate(run *r) {
+    for (size_t i = 0; i < r->q->nl; i++) {
+        r->c[i] = 0.0;
+        r->bits[i] = 0;
+    }
+}
+
+/* Scores leaf cursor x at d (it is there) into the candidate. */
+static inline double take(run *r, lcur *x, uint32_t len) {
+    double v = LEAF_SCORE(&r->m, x->lf, lc_tf(x), len);
+    r->c[x->li] = v;
+    r->bits[x->li] = 1;
+    r->scored++;
+    return v;
+}
+
+/* Non-essential / optional cursors [0, upto) in descending order of ub: seek each to d unless
+ * the bound says the candidate cannot reach theta. Returns 1 if pruned. */
+static int complete(run *r, size_t upto, uint32_t d, uint32_t len, double upper, double theta, int skip_req) {
+    for (size_t j = upto; j-- > 0;) {
+        lcur *x = &r->pos_c[j];
+        if (skip_req && x->lf->req) continue;
+        if (below(upper, theta)) return 1;
+        uint32_t bt, bl, last;
+        if (!lc_bound(x, d, &bt, &bl, &last)) { upper -= x->ub; continue; }
+        double bub = LEAF_SCORE(&r->m, x->lf, bt, bl) * (1.0 + 1e-9);
+        if (bub > x->ub) bub = x->ub;
+        upper += bub - x->ub;
+        if (below(upper, theta)) return 1;
+        if (lc_seek(x, d) == d) upper += take(r, x, len) - bub;
+        else upper -= bub;
+    }
+    return below(upper, theta);
+}
+
+/* No required leaf: MaxScore over the positive leaves. Cursors [0, e) are non-essential:
+ * together they cannot reach theta, so candidates come from [e, n). */
+static vs_rc run_union(run *r, vs_err *err) {
+    size_t n = r->npos, e = 0;
     for (;;) {
         double theta = topk_threshold(&r->t);
         if (!r->o->exhaustive)
-            while (e < n && below(sc->prefix[e], theta)) e++;
+            while (e < n && below(r->prefix[e], theta)) e++;
         if (e >= n) break;
         uint32_t d = VS_PLIST_END;
         for (size_t i = e; i < n; i++)
-            if (sc->pl[i].doc < d) d = sc->pl[i].doc;
+            if (r->pos_c[i].doc < d) d = r->pos_c[i].doc;
         if (d == VS_PLIST_END) break;
         uint32_t len;
-        vs_rc rc = vs_segment_plen(sc->s, d, &len, err);
+        vs_rc rc = vs_segment_plen(r->s, d, &len, err);
         if (rc != VS_OK) return rc;
-        for (size_t i = 0; i < r->nq; i++) sc->c[i] = 0.0;
-        double upper = e ? sc->prefix[e - 1] : 0.0;
+        clear_candidate(r);
+        double upper = e ? r->prefix[e - 1] : 0.0;
         for (size_t i = e; i < n; i++) {
-            vs_plist *pl = &sc->pl[i];
-            if (pl->doc == d) {
-                double x = term_score(&r->m, &q[sc->qi[i]], vs_plist_tf(pl), len);
-                sc->c[sc->qi[i]] = x;
-                upper += x;
-                vs_plist_next(pl);
-                r->scored++;
+            lcur *x = &r->pos_c[i];
+            if (x->doc == d) {
+                upper += take(r, x, len);
+                lc_next(x);
             }
         }
-        int pruned = 0;
-        for (size_t j = e; j-- > 0;) {
-            if (below(upper, theta)) { pruned = 1; break; }
-            vs_plist *pl = &sc->pl[j];
-            uint32_t bt, bl, last;
-            if (!vs_plist_block_bound(pl, d, &bt, &bl, &last)) { upper -= sc->ub[j]; continue; }
-            double bub = term_score(&r->m, &q[sc->qi[j]], bt, bl) * (1.0 + 1e-9);
-            if (bub > sc->ub[j]) bub = sc->ub[j];
-            upper += bub - sc->ub[j];
-            if (below(upper, theta)) { pruned = 1; break; }
-            if (vs_plist_seek(pl, d) == d) {
-                double x = term_score(&r->m, &q[sc->qi[j]], vs_plist_tf(pl), len);
-                sc->c[sc->qi[j]] = x;
-                upper += x - bub;
-                r->scored++;
-            } else {
-                upper -= bub;
-            }
-        }
-        if (pruned || below(upper, theta)) continue;
-        if ((rc = accept(r, sc, d, err)) != VS_OK) return rc;
+        if (complete(r, e, d, len, upper, r->o->exhaustive ? -DBL_MAX : theta, 0)) continue;
+        if ((rc = finish(r, d, err)) != VS_OK) return rc;
     }
     return VS_OK;
 }
 
-/* Conjunctive: leapfrog intersection driven by the cursor with the highest bound (usually the
- * rarest term), skipping whole blocks whose combined bound is below theta. */
-static vs_rc run_and(run *r, scorer *sc, vs_err *err) {
-    size_t n = sc->nc;
-    const qterm *q = r->q;
-    if (n < r->nq) return VS_OK; /* a term is absent from this segment: no passage has them all */
-    uint32_t d = sc->pl[n - 1].doc;
+/* Required leaves drive: leapfrog intersection led by the required cursor with the highest
+ * bound (usually the rarest), skipping blocks whose combined bound is below theta; optional
+ * positive leaves are then added MaxScore-style. */
+static vs_rc run_required(run *r, vs_err *err) {
+    size_t n = r->npos;
+    lcur *req[MAX_QTERMS] = { 0 };
+    size_t nr = 0;
+    double opt_ub = 0.0;
+    for (size_t i = n; i-- > 0;) {
+        if (r->pos_c[i].lf->req) req[nr++] = &r->pos_c[i];
+        else opt_ub += r->pos_c[i].ub;
+    }
+    uint32_t d = req[0]->doc;
     while (d != VS_PLIST_END) {
         int moved = 0;
-        for (size_t i = n; i-- > 0;) {
-            uint32_t x = vs_plist_seek(&sc->pl[i], d);
+        for (size_t i = 0; i < nr; i++) {
+            uint32_t x = lc_seek(req[i], d);
             if (x != d) { d = x; moved = 1; break; }
         }
         if (d == VS_PLIST_END) break;
         if (moved) continue;
-        double theta = topk_threshold(&r->t);
-        if (!r->o->exhaustive && theta > -DBL_MAX) {
-            double bound = 0.0;
+        double theta = r->o->exhaustive ? -DBL_MAX : topk_threshold(&r->t);
+        if (theta > -DBL_MAX) {
+            double bound = opt_ub;
             uint32_t next = VS_PLIST_END;
-            for (size_t j = 0; j < n; j++) {
+            int ok = 1;
+            for (size_t i = 0; i < nr; i++) {
                 uint32_t bt, bl, last;
-                if (!vs_plist_block_bound(&sc->pl[j], d, &bt, &bl, &last)) { bound = -1; break; }
-                double u = term_score(&r->m, &q[sc->qi[j]], bt, bl) * (1.0 + 1e-9);
-                bound += u < sc->ub[j] ? u : sc->ub[j];
+                if (!lc_bound(req[i], d, &bt, &bl, &last)) { ok = 0; break; }
+                double u = LEAF_SCORE(&r->m, req[i]->lf, bt, bl) * (1.0 + 1e-9);
+                bound += u < req[i]->ub ? u : req[i]->ub;
                 if (last < next) next = last;
             }
-            if (bound < 0) break;
+            if (!ok) break;
             if (below(bound, theta)) {
-                /* nothing up to the end of the shortest current block can make it */
                 if (next == VS_PLIST_END) break;
-                d = next + 1;
+                d = next + 1; /* nothing up to the end of the shortest current block can make it */
                 continue;
             }
         }
         uint32_t len;
-        vs_rc rc = vs_segment_plen(sc->s, d, &len, err);
+        vs_rc rc = vs_segment_plen(r->s, d, &len, err);
         if (rc != VS_OK) return rc;
-        for (size_t k = 0; k < r->nq; k++) sc->c[k] = 0.0;
-        for (size_t j = 0; j < n; j++)
-            sc->c[sc->qi[j]] = term_score(&r->m, &q[sc->qi[j]], vs_plist_tf(&sc->pl[j]), len);
-        r->scored += n;
-        if ((rc = accept(r, sc, d, err)) != VS_OK) return rc;
-        d = vs_plist_next(&sc->pl[n - 1]);
+        clear_candidate(r);
+        double upper = opt_ub;
+        for (size_t i = 0; i < nr; i++) upper += take(r, req[i], len);
+        if (!complete(r, n, d, len, upper, theta, 1) && (rc = finish(r, d, err)) != VS_OK) return rc;
+        d = lc_next(req[0]);
     }
     return VS_OK;
 }
 
-/* Runs q over every segment into r->t (unsorted heap). */
-static vs_rc retrieve(run *r, const lookup *lk, vs_err *err) {
+/* Runs the query over every segment into r->t, sorted. */
+static vs_rc retrieve(run *r, const vs_term_info *tis, const int *found, vs_err *err) {
     vs_index *ix = r->ix;
-    size_t nq = r->nq;
+    query *q = r->q;
+    size_t nl = q->nl, ns = ix->n_seg;
     vs_rc rc = VS_OK;
     r->t.n = 0;
     r->t.k = r->o->k;
     r->bd.have = 0;
-    if (nq == 0) return VS_OK;
-    scorer sc;
-    memset(&sc, 0, sizeof sc);
-    sc.pl = malloc(nq * sizeof *sc.pl);
-    sc.qi = malloc(nq * sizeof *sc.qi);
-    sc.ub = malloc(nq * sizeof *sc.ub);
-    sc.prefix = malloc(nq * sizeof *sc.prefix);
-    sc.c = malloc(nq * sizeof *sc.c);
-    if (!sc.pl || !sc.qi || !sc.ub || !sc.prefix || !sc.c) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
-    for (size_t s = 0; rc == VS_OK && s < ix->n_seg; s++) {
-        sc.s = ix->seg[s];
-        sc.seg = (uint32_t)s;
-        sc.nc = 0;
-        for (size_t i = 0; i < nq; i++) {
-            if (!lk->found[i * ix->n_seg + s]) continue;
-            const vs_term_info *ti = &lk->ti[i * ix->n_seg + s];
-            size_t c = sc.nc;
-            if (vs_plist_open(&sc.pl[c], sc.s, ti) != VS_OK) { *err = sc.pl[c].err; rc = sc.pl[c].rc; break; }
-            sc.qi[c] = i;
-            sc.ub[c] = term_score(&r->m, &r->q[i], ti->max_tf, ti->min_len) * (1.0 + 1e-9);
-            /* insertion sort by ub ascending (ties keep query order) */
-            while (c > 0 && sc.ub[c - 1] > sc.ub[c]) {
-                vs_plist tp = sc.pl[c]; sc.pl[c] = sc.pl[c - 1]; sc.pl[c - 1] = tp;
-                size_t tq = sc.qi[c]; sc.qi[c] = sc.qi[c - 1]; sc.qi[c - 1] = tq;
-                double tu = sc.ub[c]; sc.ub[c] = sc.ub[c - 1]; sc.ub[c - 1] = tu;
-                c--;
+    int any_req = 0, flat = q->root->leaf < 0;
+    for (size_t i = 0; i < nl; i++) {
+        if (q->lv[i].req && !q->lv[i].ignored) any_req = 1;
+        if (q->lv[i].neg || q->lv[i].phrase) flat = 0;
+    }
+    for (size_t i = 0; flat && i < q->root->n; i++)
+        if (q->root->kids[i]->leaf < 0 || q->root->occ[i] != VS_OCCUR_SHOULD) flat = 0;
+    r->all_should_terms = flat;
+    if (nl == 0 || dropped(q, q->root)) return VS_OK;
+    r->pos_c = calloc(nl, sizeof *r->pos_c);
+    r->neg_c = calloc(nl, sizeof *r->neg_c);
+    r->prefix = calloc(nl, sizeof *r->prefix);
+    r->c = calloc(nl, sizeof *r->c);
+    r->bits = calloc(nl, 1);
+    if (!r->pos_c || !r->neg_c || !r->prefix || !r->c || !r->bits) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+    for (size_t s = 0; rc == VS_OK && s < ns; s++) {
+        r->s = ix->seg[s];
+        r->seg = (uint32_t)s;
+        r->npos = r->nneg = 0;
+        int missing_req = 0;
+        size_t k = 0; /* running term index */
+        for (size_t i = 0; rc == VS_OK && i < nl; i++) {
+            leaf *l = &q->lv[i];
+            size_t k0 = k;
+            k += l->nt;
+            if (l->ignored) continue;
+            int present = 1;
+            for (size_t j = 0; j < l->nt; j++)
+                if (!found[(k0 + j) * ns + s]) present = 0;
+            if (!present) {
+                if (l->req) missing_req = 1;
+                continue;
             }
-            sc.nc++;
+            lcur *c = l->neg ? &r->neg_c[r->nneg] : &r->pos_c[r->npos];
+            memset(c, 0, sizeof *c);
+            c->lf = l;
+            c->li = i;
+            c->pl = calloc(l->nt, sizeof *c->pl);
+            if (!c->pl) { rc = vs_err_set(err, VS_ENOMEM, "out of memory"); break; }
+            if (l->neg) r->nneg++;
+            else r->npos++;
+            c->max_tf = UINT32_MAX;
+            for (size_t j = 0; j < l->nt; j++) {
+                const vs_term_info *ti = &tis[(k0 + j) * ns + s];
+                if (vs_plist_open(&c->pl[j], r->s, ti) != VS_OK) { *err = c->pl[j].err; rc = c->pl[j].rc; break; }
+                if (ti->max_tf < c->max_tf) c->max_tf = ti->max_tf;
+                if (ti->min_len > c->min_len) c->min_len = ti->min_len;
+            }
+            if (rc != VS_OK) break;
+            if (l->phrase) {
+                c->pos = calloc(l->nt, sizeof *c->pos);
+                c->pcap = calloc(l->nt, sizeof *c->pcap);
+                c->pn = calloc(l->nt, sizeof *c->pn);
+                if (!c->pos || !c->pcap || !c->pn) { rc = vs_err_set(err, VS_ENOMEM, "out of memory"); break; }
+                c->doc = 0;
+                phrase_seek(c, 0);
+            } else {
+                c->doc = c->pl[0].doc;
+            }
+            c->ub = LEAF_SCORE(&r->m, l, c->max_tf, c->min_len) * (1.0 + 1e-9);
+            if (!l->neg) {
+                /* insertion sort by ub ascending (ties keep query order) */
+                for (size_t x = r->npos - 1; x > 0 && r->pos_c[x - 1].ub > r->pos_c[x].ub; x--) {
+                    lcur t = r->pos_c[x];
+                    r->pos_c[x] = r->pos_c[x - 1];
+                    r->pos_c[x - 1] = t;
+                }
+            }
         }
-        if (rc != VS_OK) break;
-        double acc = 0;
-        for (size_t i = 0; i < sc.nc; i++) sc.prefix[i] = acc += sc.ub[i];
-        rc = r->o->and_mode ? run_and(r, &sc, err) : run_or(r, &sc, err);
-        for (size_t i = 0; rc == VS_OK && i < sc.nc; i++)
-            if (sc.pl[i].rc != VS_OK) {
-                *err = sc.pl[i].err;
-                rc = sc.pl[i].rc;
-            }
+        if (rc == VS_OK && !missing_req && r->npos > 0) {
+            double acc = 0;
+            for (size_t i = 0; i < r->npos; i++) r->prefix[i] = acc += r->pos_c[i].ub;
+            rc = any_req ? run_required(r, err) : run_union(r, err);
+        }
+        for (size_t i = 0; i < r->npos; i++) {
+            if (rc == VS_OK) rc = lc_rc(&r->pos_c[i], err);
+            lc_free(&r->pos_c[i]);
+        }
+        for (size_t i = 0; i < r->nneg; i++) {
+            if (rc == VS_OK) rc = lc_rc(&r->neg_c[i], err);
+            lc_free(&r->neg_c[i]);
+        }
         if (rc == VS_OK && r->bd.have) {
             topk_push(&r->t, &r->bd.best);
             r->bd.have = 0;
         }
     }
-    free(sc.pl);
-    free(sc.qi);
-    free(sc.ub);
-    free(sc.prefix);
-    free(sc.c);
+    free(r->pos_c);
+    free(r->neg_c);
+    free(r->prefix);
+    free(r->c);
+    free(r->bits);
+    r->pos_c = r->neg_c = NULL;
+    r->prefix = r->c = NULL;
+    r->bits = NULL;
     if (rc == VS_OK) qsort(r->t.h, r->t.n, sizeof *r->t.h, cmp_cand_rank);
     return rc;
 }
@@ -499,7 +905,8 @@ static int cmp_fb(const void *a, const void *b) {
     return c ? c : (x->len < y->len ? -1 : (x->len > y->len));
 }
 
-static vs_rc rm3_expand(run *r, qlist *orig, qlist *out, vs_err *err) {
+/* Builds the expanded query (flat OR of term leaves) from the feedback units in r->t. */
+static vs_rc rm3_expand(run *r, const query *orig, query *out, vs_err *err) {
     fbset f = { 0 };
     vs_buf text = VS_BUF_INIT;
     vs_rc rc = VS_OK;
@@ -535,12 +942,42 @@ static vs_rc rm3_expand(run *r, qlist *orig, qlist *out, vs_err *err) {
         size_t keep = f.n < r->o->fb_terms ? f.n : r->o->fb_terms;
         double rs = 0.0, qs = 0.0;
         for (size_t j = 0; j < keep; j++) rs += f.v[j].w;
-        for (size_t j = 0; j < orig->n; j++) qs += orig->q[j].w;
+        for (size_t j = 0; j < orig->nl; j++) qs += orig->lv[j].w;
         double a = r->o->orig_weight;
-        for (size_t j = 0; rc == VS_OK && j < orig->n; j++)
-            rc = qlist_add(out, orig->q[j].term, orig->q[j].len, a * orig->q[j].w / qs, err);
-        for (size_t j = 0; rc == VS_OK && j < keep; j++)
-            if (rs > 0.0 && f.v[j].w > 0.0) rc = qlist_add(out, f.v[j].t, f.v[j].len, (1.0 - a) * f.v[j].w / rs, err);
+        /* the original terms first (their order), then expansion terms by weight */
+        for (size_t j = 0; rc == VS_OK && j < orig->nl + keep; j++) {
+            const char *t;
+            size_t len;
+            double w;
+            if (j < orig->nl) {
+                t = orig->lv[j].t[0];
+                len = orig->lv[j].tl[0];
+                w = a * orig->lv[j].w / qs;
+            } else {
+                const fbterm *x = &f.v[j - orig->nl];
+                if (!(rs > 0.0 && x->w > 0.0)) continue;
+                t = x->t;
+                len = x->len;
+                w = (1.0 - a) * x->w / rs;
+            }
+            size_t k;
+            for (k = 0; k < out->nl; k++)
+                if (out->lv[k].tl[0] == len && memcmp(out->lv[k].t[0], t, len) == 0) break;
+            if (k < out->nl) {
+                out->lv[k].w += w;
+                continue;
+            }
+            leaf *l = leaf_new(out, err);
+            if (!l) { rc = err->rc; break; }
+            l->w = w;
+            if ((rc = leaf_push(l, t, len, 0, err)) == VS_OK) rc = leaf_finish(l, err);
+        }
+        if (rc == VS_OK && !(out->root = tnode_new(out, -1, err))) rc = err->rc;
+        for (size_t k = 0; rc == VS_OK && k < out->nl; k++) {
+            tnode *x = tnode_new(out, (int)k, err);
+            if (!x) rc = err->rc;
+            else rc = tnode_add(out->root, x, VS_OCCUR_SHOULD, err);
+        }
     }
     for (size_t j = 0; j < f.n; j++) free(f.v[j].t);
     free(f.v);
@@ -598,30 +1035,56 @@ static vs_rc fill_hit(run *rn, const cand *c, vs_results *r, vs_hit *h, vs_buf *
         if ((rc = vs_segment_text(s, c->pid, text, err)) != VS_OK) return rc;
         h->text = dupn((const char *)text->p, text->len);
         if (!h->text) return vs_err_set(err, VS_ENOMEM, "out of memory");
-        if ((rc = vs_snippet_make(ix, h->text, text->len, r->terms, r->n_terms, h, err)) != VS_OK) return rc;
+        /* highlight every term of every positive clause */
+        const char *hl[MAX_QTERMS];
+        size_t nh = 0;
+        for (size_t i = 0; i < rn->q->nl; i++) {
+            const leaf *l = &rn->q->lv[i];
+            if (l->neg || l->ignored) continue;
+            for (size_t j = 0; j < l->nt && nh < MAX_QTERMS; j++) hl[nh++] = l->t[j];
+        }
+        if ((rc = vs_snippet_make(ix, h->text, text->len, hl, nh, h, err)) != VS_OK) return rc;
     }
     if (o->explain) {
-        vs_term_explain *ex = calloc(rn->nq ? rn->nq : 1, sizeof *ex);
+        size_t nl = rn->q->nl;
+        vs_term_explain *ex = calloc(nl ? nl : 1, sizeof *ex);
         if (!ex) return vs_err_set(err, VS_ENOMEM, "out of memory");
         h->explain = ex;
-        for (size_t i = 0; i < rn->nq; i++) {
-            const qterm *q = &rn->q[i];
+        for (size_t i = 0; i < nl; i++) {
+            const leaf *l = &rn->q->lv[i];
             ex[i].term = r->terms[i];
-            ex[i].weight = q->w;
-            ex[i].df = (uint32_t)q->df;
-            ex[i].cf = q->cf;
-            ex[i].idf = o->model == VS_MODEL_QL ? q->pc : q->idf;
-            vs_term_info ti;
-            int found = 0;
-            if ((rc = vs_segment_lookup(s, q->term, q->len, &ti, &found, err)) != VS_OK) return rc;
-            if (!found) continue;
-            vs_plist pl;
-            if (vs_plist_open(&pl, s, &ti) != VS_OK) { *err = pl.err; return pl.rc; }
-            if (vs_plist_seek(&pl, c->pid) == c->pid) {
-                ex[i].tf = vs_plist_tf(&pl);
-                ex[i].contribution = term_score(&rn->m, q, ex[i].tf, pi.len);
+            ex[i].weight = l->w;
+            ex[i].df = (uint32_t)l->df;
+            ex[i].cf = l->cf;
+            ex[i].idf = o->model == VS_MODEL_QL ? l->pc : l->idf;
+            if (l->ignored || l->neg) continue;
+            /* tf: re-read this passage through a fresh cursor of the clause */
+            lcur cc;
+            memset(&cc, 0, sizeof cc);
+            cc.lf = (leaf *)l;
+            cc.pl = calloc(l->nt, sizeof *cc.pl);
+            cc.pos = calloc(l->nt, sizeof *cc.pos);
+            cc.pcap = calloc(l->nt, sizeof *cc.pcap);
+            cc.pn = calloc(l->nt, sizeof *cc.pn);
+            int ok = cc.pl && cc.pos && cc.pcap && cc.pn;
+            for (size_t j = 0; ok && j < l->nt; j++) {
+                vs_term_info ti;
+                int found = 0;
+                if ((rc = vs_segment_lookup(s, l->t[j], l->tl[j], &ti, &found, err)) != VS_OK) { lc_free(&cc); return rc; }
+                if (!found || vs_plist_open(&cc.pl[j], s, &ti) != VS_OK) ok = 0;
             }
-            if (pl.rc != VS_OK) { *err = pl.err; return pl.rc; }
+            if (ok) {
+                cc.doc = 0;
+                if (l->phrase) phrase_seek(&cc, c->pid);
+                else cc.doc = vs_plist_seek(&cc.pl[0], c->pid);
+                if (cc.doc == c->pid) {
+                    ex[i].tf = lc_tf(&cc);
+                    ex[i].contribution = LEAF_SCORE(&rn->m, l, ex[i].tf, pi.len);
+                }
+                rc = lc_rc(&cc, err);
+            }
+            lc_free(&cc);
+            if (rc != VS_OK) return rc;
         }
     }
     return VS_OK;
@@ -638,87 +1101,103 @@ static vs_rc check_opts(const vs_search_opts *o, vs_err *err) {
     return VS_OK;
 }
 
-vs_rc vs_search(vs_index *ix, const char *query, const vs_search_opts *o, vs_results **out, vs_err *err) {
+vs_rc vs_search(vs_index *ix, const char *text, const vs_search_opts *o, vs_results **out, vs_err *err) {
     *out = NULL;
     vs_rc rc = check_opts(o, err);
     if (rc != VS_OK) return rc;
     vs_results *r = calloc(1, sizeof *r);
-    if (!r || !(r->query = strdup(query))) {
+    if (!r || !(r->query = strdup(text))) {
         vs_results_free(r);
         return vs_err_set(err, VS_ENOMEM, "out of memory");
     }
-    qlist ql = { .err = err }, ex = { .err = err };
-    lookup lk = { 0 };
+    query q = { 0 }, ex = { 0 };
+    vs_qtree *tree = NULL;
+    vs_term_info *tis = NULL;
+    int *found = NULL;
     run rn = { .ix = ix, .o = o };
     rn.m = (model){ o->model, o->k1, o->b, ix->avglen, o->mu };
     uint32_t kmax = o->k > o->fb_docs ? o->k : o->fb_docs;
     rn.t.h = malloc((size_t)kmax * sizeof *rn.t.h);
     if (!rn.t.h) rc = vs_err_set(err, VS_ENOMEM, "out of memory for k = %u hits", o->k);
     if (rc == VS_OK) {
-        rc = vs_index_analyze(ix, query, strlen(query), on_qtoken, &ql, err);
-        if (rc == VS_OK) rc = ql.rc;
-    }
-    qlist *use = &ql;
-    if (rc == VS_OK) rc = lookup_terms(ix, ql.q, ql.n, &lk, err);
-    if (rc == VS_OK && o->rm3 && ql.n > 0) {
-        vs_search_opts fo = *o;
-        fo.k = o->fb_docs;
-        rn.o = &fo;
-        rn.q = ql.q;
-        rn.nq = ql.n;
-        rc = retrieve(&rn, &lk, err);
-        rn.o = o;
-        if (rc == VS_OK) rc = rm3_expand(&rn, &ql, &ex, err);
-        lookup_free(&lk);
-        if (rc == VS_OK) {
-            use = &ex;
-            rc = lookup_terms(ix, ex.q, ex.n, &lk, err);
+        if (o->syntax) {
+            rc = vs_parse(text, strlen(text), o->and_mode, &tree, err);
+            if (rc == VS_OK && !(q.root = build_tree(ix, vs_parse_root(tree), &q, err))) rc = err->rc;
+        } else {
+            rc = build_free(ix, text, o->and_mode, &q, err);
         }
     }
     if (rc == VS_OK) {
-        rn.q = use->q;
-        rn.nq = use->n;
-        rc = retrieve(&rn, &lk, err);
+        mark(&q, q.root, 0, 1);
+        rc = lookup_leaves(ix, &q, &tis, &found, err);
+    }
+    query *use = &q;
+    if (rc == VS_OK && o->rm3 && q.nl > 0) {
+        int flat = q.root->leaf < 0;
+        for (size_t i = 0; flat && i < q.root->n; i++)
+            if (q.root->kids[i]->leaf < 0 || q.root->occ[i] != VS_OCCUR_SHOULD || q.lv[q.root->kids[i]->leaf].phrase) flat = 0;
+        if (!flat) rc = vs_err_set(err, VS_EUSAGE, "RM3 expands plain bag-of-words queries only (no phrases, operators or --and)");
+        vs_search_opts fo = *o;
+        fo.k = o->fb_docs;
+        rn.o = &fo;
+        rn.q = &q;
+        if (rc == VS_OK) rc = retrieve(&rn, tis, found, err);
+        rn.o = o;
+        if (rc == VS_OK) rc = rm3_expand(&rn, &q, &ex, err);
+        free(tis);
+        free(found);
+        tis = NULL;
+        found = NULL;
+        if (rc == VS_OK) {
+            use = &ex;
+            mark(&ex, ex.root, 0, 1);
+            rc = lookup_leaves(ix, &ex, &tis, &found, err);
+        }
+    }
+    if (rc == VS_OK) {
+        rn.q = use;
+        rc = retrieve(&rn, tis, found, err);
     }
     r->N = ix->N;
     r->avglen = ix->avglen;
     r->scored = rn.scored;
     if (rc == VS_OK) {
-        /* r takes the term strings */
-        const char **terms = calloc(use->n + 1, sizeof *terms);
-        double *w = calloc(use->n + 1, sizeof *w);
-        if (!terms || !w) {
-            free(terms);
-            free(w);
-            rc = vs_err_set(err, VS_ENOMEM, "out of memory");
-        } else {
-            for (size_t i = 0; i < use->n; i++) {
-                terms[i] = use->q[i].term;
-                w[i] = use->q[i].w;
+        const char **terms = calloc(use->nl + 1, sizeof *terms);
+        double *w = calloc(use->nl + 1, sizeof *w);
+        r->terms = terms;
+        r->weights = w;
+        if (!terms || !w) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+        for (size_t i = 0; rc == VS_OK && i < use->nl; i++) {
+            const leaf *l = &use->lv[i];
+            const char *lab = l->ignored ? "" : l->label;
+            if (l->phrase) {
+                size_t n = strlen(lab);
+                char *t = malloc(n + 3);
+                if (t) { t[0] = '"'; memcpy(t + 1, lab, n); t[n + 1] = '"'; t[n + 2] = '\0'; }
+                terms[i] = t;
+            } else {
+                terms[i] = strdup(lab);
             }
-            r->terms = terms;
-            r->weights = w;
-            r->n_terms = use->n;
+            if (!terms[i]) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+            w[i] = l->w;
+            r->n_terms = i + 1;
         }
     }
     if (rc == VS_OK) {
         r->hits = calloc(rn.t.n + 1, sizeof *r->hits);
         if (!r->hits) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
-        vs_buf text = VS_BUF_INIT;
+        vs_buf tb = VS_BUF_INIT;
         for (size_t i = 0; rc == VS_OK && i < rn.t.n; i++) {
             r->n = i + 1;
-            rc = fill_hit(&rn, &rn.t.h[i], r, &r->hits[i], &text, err);
+            rc = fill_hit(&rn, &rn.t.h[i], r, &r->hits[i], &tb, err);
         }
-        vs_buf_free(&text);
+        vs_buf_free(&tb);
     }
-    if (r->terms) { /* strings now belong to r */
-        free(use->q);
-        use->q = NULL;
-        use->n = 0;
-    }
-    qlist_free(&ql);
-    qlist_free(&ex);
-    lookup_free(&lk);
+    query_free(&q);
+    query_free(&ex);
+    vs_parse_free(tree);
+    free(tis);
+    free(found);
     free(rn.t.h);
     if (rc != VS_OK) {
         vs_results_free(r);

@@ -45,14 +45,17 @@ void cli_json_str(FILE *f, const char *s, size_t n);
     { "model", required_argument, NULL, 0x105 }, { "mu", required_argument, NULL, 0x106 },    \
     { "rm3", no_argument, NULL, 0x107 }, { "fb-docs", required_argument, NULL, 0x108 },       \
     { "fb-terms", required_argument, NULL, 0x109 },                                           \
-    { "orig-weight", required_argument, NULL, 0x10a }
+    { "orig-weight", required_argument, NULL, 0x10a }, { "syntax", no_argument, NULL, 0x10b },  \
+    { "bag-of-words", no_argument, NULL, 0x10c }
 #define CLI_SEARCH_HELP                                                                                 \
     "      --by doc        best passage per document (passage: every passage, the default)\n"         \
     "      --and           every term must occur in a hit (default: any term)\n"                       \
     "      --k1 X, --b X   BM25 parameters (default 0.9 and 0.4)\n"                                    \
     "      --model M       bm25 (default) or ql (query likelihood, Dirichlet smoothing)\n"             \
     "      --mu X          QL Dirichlet prior (default 1000)\n"                                        \
-    "      --rm3           RM3 pseudo-relevance feedback (--fb-docs 10 --fb-terms 10 --orig-weight 0.5)\n"
+    "      --rm3           RM3 pseudo-relevance feedback (--fb-docs 10 --fb-terms 10 --orig-weight 0.5)\n" \
+    "      --syntax        query language: \"phrase\", +must, -not, AND OR NOT, ( ), word^2\n"          \
+    "      --bag-of-words  plain text: every word is a term (no operators)\n"
 struct vs_search_opts;
 int cli_search_opt(const char *cmd, int c, const char *arg, struct vs_search_opts *so);
 /* The index directory: -i DIR if given, else $VSEARCH_INDEX, else "./.vsearch". */

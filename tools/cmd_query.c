@@ -9,7 +9,9 @@
 
 static void help(void) {
     printf("usage: vsearch query [options] TEXT\n\n"
-           "Print the passages that best match TEXT (the OR of its terms, ranked by BM25).\n\n"
+           "Print the passages that best match TEXT, ranked by BM25. TEXT is in the query language:\n"
+           "words (OR by default), \"phrases\", +required, -excluded, AND, OR, NOT, parentheses and\n"
+           "word^2.5 boosts; --bag-of-words takes it as plain words.\n\n"
            "  -i, --index DIR   index directory (default ./.vsearch or $VSEARCH_INDEX)\n"
            "  -k, --top N       number of hits (default 10)\n"
            "      --json        one JSON document: {\"query\",\"hits\":[{rank,score,doc,passage,title,path,snippet,text}]}\n"
@@ -96,6 +98,7 @@ int cmd_query(int argc, char **argv) {
     int json = 0, trec = 0, color = -1, c;
     vs_search_opts so;
     vs_search_opts_default(&so);
+    so.syntax = 1; /* interactive queries speak the query language; batch topics are bag of words */
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:k:h", opts, NULL)) != -1) {
         uint64_t v;
@@ -154,7 +157,9 @@ int cmd_query(int argc, char **argv) {
         if (so.explain && r->n)
             printf("score = sum over terms of weight * idf * tf / (tf + k1 * (1 - b + b * len / avglen)),"
                    " idf = ln(1 + (N - df + 0.5) / (df + 0.5)); k1 = %g, b = %g\n\n", so.k1, so.b);
-        if (r->n == 0) fprintf(stderr, "vsearch: no hits for '%s'%s\n", text, r->n_terms ? "" : " (no indexed terms in the query)");
+        size_t live = 0;
+        for (size_t t = 0; t < r->n_terms; t++) live += r->terms[t][0] != '\0';
+        if (r->n == 0) fprintf(stderr, "vsearch: no hits for '%s'%s\n", text, live ? "" : " (no indexed terms in the query)");
         for (size_t i = 0; i < r->n; i++) {
             const vs_hit *h = &r->hits[i];
             if (color) printf("\033[1m%2zu.\033[0m \033[32m%.4f\033[0m  \033[35m%s\033[0m  passage %u\n", i + 1, h->score, h->path, h->passage);
