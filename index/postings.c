@@ -1,5 +1,6 @@
 /* postings.c: bit-packed block codec (see postings.h). This is the portable scalar path; it
- * defines the on-disk layout, which vector decoders must reproduce bit for bit. */
+ * defines the on-disk layout, which the vector decoder (unpack_simd.c) reproduces bit for bit;
+ * full blocks go to the vector decoder when it is available. */
 #include "postings.h"
 
 #include <string.h>
@@ -89,6 +90,21 @@ size_t vs_postings_decode_block(const uint8_t *p, const uint8_t *end, size_t n, 
         if (end - p < 2) return 0;
         uint32_t wd = p[0], wt = p[1];
         if (wd > 32 || wt > 32 || (size_t)(end - p) < 2 + 16 * (size_t)(wd + wt)) return 0;
+        uint64_t base = have_prev ? (uint64_t)prev + 1 : 0;
+        /* The vector path fuses the prefix sum; it is valid when no id can pass 2^32 - 1, i.e.
+         * base + 127 + 128 * (2^wd - 1) fits (checked in 64 bits, else the scalar path checks). */
+        uint64_t maxgap = wd == 32 ? UINT32_MAX : ((1ull << wd) - 1);
+        if (base + 127 + 128 * maxgap <= UINT32_MAX &&
+            vs_postings_unpack128_docs_simd(p + 2, wd, (uint32_t)base, docs)) {
+            if (!vs_postings_unpack128_plus1_simd(p + 2 + 16 * wd, wt, tfs)) {
+                vs_postings_unpack128(p + 2 + 16 * wd, wt, tfs);
+                for (int i = 0; i < VS_BLOCK_DOCS; i++) {
+                    tfs[i] += 1;
+                    if (tfs[i] == 0) return 0;
+                }
+            }
+            return 2 + 16 * (size_t)(wd + wt);
+        }
         vs_postings_unpack128(p + 2, wd, docs);
         vs_postings_unpack128(p + 2 + 16 * wd, wt, tfs);
         p += 2 + 16 * (wd + wt);

@@ -28,6 +28,16 @@ void vs_postings_pack128(const uint32_t *in, uint32_t w, uint8_t *out);
 /* Unpacks 16*w bytes into 128 values. */
 void vs_postings_unpack128(const uint8_t *in, uint32_t w, uint32_t *out);
 
+/* Vector decoding (index/unpack_simd.c): return 0 when unavailable, so callers fall back to the
+ * scalar path, which gives identical results. The docs variant also applies the prefix sum:
+ * out[i] = base + i + sum(gaps[0..i]) where base is the first possible id (prev + 1, or 0). */
+int vs_postings_simd(void);          /* 1 when the vector path is in use */
+void vs_postings_simd_set(int on);   /* tests and benchmarks: force either path */
+int vs_postings_unpack128_simd(const uint8_t *in, uint32_t w, uint32_t *out);
+int vs_postings_unpack128_docs_simd(const uint8_t *in, uint32_t w, uint32_t base, uint32_t *out);
+/* out[i] = value + 1 (term frequencies are stored minus one); refuses w == 32. */
+int vs_postings_unpack128_plus1_simd(const uint8_t *in, uint32_t w, uint32_t *out);
+
 /* Encodes one block of n postings (1 <= n <= 128; n == 128 -> packed, else varints).
  * docs are absolute and strictly increasing; when have_prev, prev is the docid before docs[0]
  * (the previous block's last), otherwise the first gap is docs[0] itself. tfs >= 1. Appends. */

@@ -85,6 +85,15 @@ static void test_extreme_values(void **state) {
     vs_buf_free(&b);
 }
 
+static void test_empty_block_refused(void **state) {
+    (void)state;
+    vs_buf b = VS_BUF_INIT;
+    uint32_t d[1] = { 1 }, t[1] = { 1 };
+    assert_int_equal(vs_postings_encode_block(d, t, 0, 0, 0, &b), VS_EINTERNAL); /* length 0 */
+    assert_int_equal(vs_postings_decode_block(b.p, b.p, 0, 0, 0, d, t), 0);
+    vs_buf_free(&b);
+}
+
 static void test_malformed_rejected(void **state) {
     (void)state;
     uint32_t docs[128], tfs[128], d[128], t[128];
@@ -110,12 +119,57 @@ static void test_malformed_rejected(void **state) {
     vs_buf_free(&v);
 }
 
+/* The vector decoder must give exactly what the scalar one gives, at every width and base. */
+static void test_simd_equals_scalar(void **state) {
+    (void)state;
+    uint32_t docs[128], tfs[128], d1[128], t1[128], d2[128], t2[128];
+    for (uint32_t w = 0; w <= 32; w++) {
+        for (int rep = 0; rep < 20; rep++) {
+            uint64_t cur = rnd() % 1000;
+            int have_prev = rep % 2;
+            uint32_t prev = have_prev ? (uint32_t)cur : 0;
+            if (have_prev) cur++;
+            uint64_t lim = w == 0 ? 0 : (w >= 25 ? (1ull << 24) : (1ull << w) - 1);
+            for (int i = 0; i < 128; i++) {
+                cur += (i ? 1 : 0) + (lim ? rnd() % (lim + 1) : 0);
+                docs[i] = (uint32_t)cur;
+                tfs[i] = 1 + (w ? rnd() % (1u << (w < 16 ? w : 16)) : 0);
+            }
+            vs_buf b = VS_BUF_INIT;
+            assert_int_equal(vs_postings_encode_block(docs, tfs, 128, have_prev, prev, &b), VS_OK);
+            vs_postings_simd_set(0);
+            size_t n1 = vs_postings_decode_block(b.p, b.p + b.len, 128, have_prev, prev, d1, t1);
+            vs_postings_simd_set(1);
+            size_t n2 = vs_postings_decode_block(b.p, b.p + b.len, 128, have_prev, prev, d2, t2);
+            assert_int_equal(n1, b.len);
+            assert_int_equal(n2, b.len);
+            assert_memory_equal(d1, docs, sizeof d1);
+            assert_memory_equal(d2, docs, sizeof d2);
+            assert_memory_equal(t1, tfs, sizeof t1);
+            assert_memory_equal(t2, tfs, sizeof t2);
+            vs_buf_free(&b);
+        }
+        /* raw unpack too */
+        uint32_t in[128], o1[128], o2[128];
+        uint8_t buf[512];
+        for (int i = 0; i < 128; i++) in[i] = w == 32 ? rnd() : (w ? rnd() & ((1u << w) - 1) : 0);
+        vs_postings_pack128(in, w, buf);
+        vs_postings_unpack128(buf, w, o1);
+        if (!vs_postings_unpack128_simd(buf, w, o2)) memcpy(o2, o1, sizeof o2);
+        assert_memory_equal(o1, in, sizeof o1);
+        assert_memory_equal(o2, in, sizeof o2);
+    }
+    vs_postings_simd_set(1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pack_every_width_misaligned),
+        cmocka_unit_test(test_empty_block_refused),
         cmocka_unit_test(test_list_lengths),
         cmocka_unit_test(test_extreme_values),
         cmocka_unit_test(test_malformed_rejected),
+        cmocka_unit_test(test_simd_equals_scalar),
     };
     return cmocka_run_group_tests_name("postings", tests, NULL, NULL);
 }
