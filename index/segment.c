@@ -365,6 +365,12 @@ vs_rc vs_segment_plen(vs_segment *s, uint32_t pid, uint32_t *len, vs_err *err) {
     return VS_OK;
 }
 
+void vs_segment_lens_view(const vs_segment *s, vs_lens *v) {
+    v->file = s->base;
+    v->off = s->sec[VS_SEC_LENS].off;
+    v->verified = s->verified;
+}
+
 vs_rc vs_segment_passage(vs_segment *s, uint32_t pid, vs_passage_info *pi, vs_err *err) {
     if (pid >= s->meta.n_passages) return corrupt(err, s, s->sec[VS_SEC_PASSAGES].off, "passage id out of range");
     vs_rc rc = vs_segment_need(s, VS_SEC_PASSAGES, (uint64_t)pid * 20, 20, err);

@@ -87,6 +87,21 @@ VS_MUST_CHECK vs_rc vs_segment_terms(vs_segment *s, vs_term_fn fn, void *ctx, vs
 
 /* Passage length (hot path of scoring). Returns VS_ECORRUPT if the page fails its checksum. */
 VS_MUST_CHECK vs_rc vs_segment_plen(vs_segment *s, uint32_t pid, uint32_t *len, vs_err *err);
+/* Hot-loop view of the lengths: vs_lens_get() answers from a page already verified and returns
+ * 0 otherwise (then call vs_segment_plen, which verifies). pid must be < n_passages. */
+typedef struct vs_lens {
+    const uint8_t *file;        /* the mapping */
+    uint64_t off;               /* file offset of LENS */
+    const uint8_t *verified;    /* one byte per page */
+} vs_lens;
+void vs_segment_lens_view(const vs_segment *s, vs_lens *v);
+static inline int vs_lens_get(const vs_lens *v, uint32_t pid, uint32_t *len) {
+    uint64_t o = v->off + (uint64_t)pid * 4;
+    if (!__atomic_load_n(&v->verified[o / VS_SEG_PAGE], __ATOMIC_ACQUIRE)) return 0;
+    const uint8_t *p = v->file + o;
+    *len = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+    return 1;
+}
 VS_MUST_CHECK vs_rc vs_segment_passage(vs_segment *s, uint32_t pid, vs_passage_info *pi, vs_err *err);
 VS_MUST_CHECK vs_rc vs_segment_doc(vs_segment *s, uint32_t doc, vs_doc_info *di, vs_err *err);
 /* Finds a document by external id (binary search over DOCIDX). *found = 0 when absent. */
