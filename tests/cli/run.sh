@@ -218,5 +218,42 @@ else
     echo "skip BBC tests: $CORPORA not found (set VSEARCH_CORPORA)"
 fi
 
+# --- IR workflow on CACM: effectiveness must stay at the recorded figures (bench/RESULTS.md)
+if [ -f "$CORPORA/cacm/cacm.all" ] && [ -f "$ROOT/../shared/eval-golden/cacm.qrels" ]; then
+    QR="$ROOT/../shared/eval-golden/cacm.qrels"
+    run "build CACM (--unit doc)" 0 "$VS" build -q -i "$T/cacm" --unit doc "$CORPORA/cacm/cacm.all"
+    run "batch CACM queries" 0 "$VS" batch -i "$T/cacm" -j 2 "$CORPORA/cacm/query.text"
+    cp "$T/out" "$T/cacm.run"
+    [ "$(cut -d' ' -f1 "$T/cacm.run" | sort -u | wc -l)" -eq 64 ] && ok "64 CACM topics in the run" || bad "64 CACM topics"
+    run "batch -j1 is byte-identical to -j2" 0 sh -c "'$VS' batch -i '$T/cacm' -j 1 '$CORPORA/cacm/query.text' | cmp - '$T/cacm.run'"
+    check_metric() { # NAME MEASURE WANT RUNFILE
+        got=$("$VS" eval -c -m "$2" "$QR" "$4" | awk -v m="$2" '$1 == m { print $3 }')
+        if awk -v g="$got" -v w="$3" 'BEGIN { exit !(g - w < 0.00051 && w - g < 0.00051) }'; then ok "$1 $2 = $got"
+        else bad "$1 $2 = $got, recorded $3"; fi
+    }
+    check_metric "CACM BM25" map 0.3264 "$T/cacm.run"
+    check_metric "CACM BM25" ndcg_cut_10 0.4761 "$T/cacm.run"
+    "$VS" batch -i "$T/cacm" -j 2 --rm3 "$CORPORA/cacm/query.text" >"$T/rm3.run" 2>/dev/null
+    check_metric "CACM BM25+RM3" map 0.3016 "$T/rm3.run"
+    "$VS" batch -i "$T/cacm" -j 2 --model ql "$CORPORA/cacm/query.text" >"$T/ql.run" 2>/dev/null
+    check_metric "CACM QL" map 0.3282 "$T/ql.run"
+    run "vs-sweep grid" 0 "$ROOT/tools/vs-sweep" -i "$T/cacm" -t "$CORPORA/cacm/query.text" -q "$QR" --k1 0.9:1.2:0.3 --b 0.4:0.4:0.1
+    has_out "vs-sweep prints the grid and the best pair" "^best: k1 "
+else
+    echo "skip CACM tests: $CORPORA/cacm or ../shared/eval-golden not found"
+fi
+
+# --- batch and eval errors
+printf '1\tcocoa\n1\tcoffee\n' >"$T/dup.tsv"
+run "duplicate qid in topics" 65 "$VS" batch -i "$I" "$T/dup.tsv"
+has_err "duplicate qid names file:line" "dup.tsv:2:"
+printf 'q1\t"unclosed\n' >"$T/bad.tsv"
+run "a failing topic under --syntax: reported, exit 65" 65 "$VS" batch -i "$I" --syntax "$T/bad.tsv"
+has_err "failing topic names its qid" "topic q1"
+printf '1 0 d1\n' >"$T/bad.qrels"
+printf '1 Q0 d1 1 2.0 t\n' >"$T/ok.run"
+run "malformed qrels line" 65 "$VS" eval "$T/bad.qrels" "$T/ok.run"
+has_err "qrels error names file:line" "bad.qrels:1:"
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
