@@ -70,10 +70,14 @@ def stories(corpus_dir):
                 yield WORD.findall(ENTITY.sub(" ", body.group(1).decode("latin-1").lower()))
 
 
+N_PHRASE = 300
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: gen_queries.py REUTERS_SGML_DIR > queries-reuters.tsv")
-    docs = [sorted(set(w for w in ws if w not in STOP)) for ws in stories(sys.argv[1])]
+    seqs = list(stories(sys.argv[1]))
+    docs = [sorted(set(w for w in ws if w not in STOP)) for ws in seqs]
     docs = [d for d in docs if d]
     df = {}
     for d in docs:
@@ -132,6 +136,18 @@ def main():
         done = 0
         while done < n:
             done += emit(kind, make())
+    # Phrases: two adjacent words of a random story, neither a stopword, both in at least
+    # MIN_DF stories; generated after the other types so their queries stay as they were.
+    done = 0
+    while done < N_PHRASE:
+        ws = seqs[rng.randrange(len(seqs))]
+        if len(ws) < 2:
+            continue
+        i = rng.randrange(len(ws) - 1)
+        a, b = ws[i], ws[i + 1]
+        if a in STOP or b in STOP or df.get(a, 0) < MIN_DF or df.get(b, 0) < MIN_DF:
+            continue
+        done += emit("phrase", ['"' + a, b + '"'])
     print(f"gen_queries: {len(docs)} stories, {len(df)} words, mid band {len(mid)} "
           f"(df {MIN_DF}..{max_df}), frequent band {len(frequent)}", file=sys.stderr)
 
