@@ -16,7 +16,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HDRS    := $(wildcard include/*.h index/*.h query/*.h tools/*.h)
 
 .PHONY: all test unit cli clean bench asan
-all: bin/vsearch lib/libvsearch.a
+all: bin/vsearch lib/libvsearch.a bin/vs-gencorpus
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -46,8 +46,9 @@ $(BUILD)/tests/example_embed: tests/example_embed.c lib/libvsearch.a include/vse
 unit: $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; (cd tests && ../$$t); done
 
-cli: bin/vsearch $(BUILD)/tests/example_embed
+cli: bin/vsearch bin/vs-gencorpus $(BUILD)/tests/example_embed
 	@sh tests/cli/run.sh bin/vsearch $(BUILD)/tests/example_embed
+	@sh tests/cli/gencorpus.sh bin/vs-gencorpus
 
 test: all unit cli
 
