@@ -23,6 +23,14 @@
 
 /* ---- building ---- */
 
+/* Progress of a build, reported about twice a second (from the building thread). */
+typedef struct vs_build_progress {
+    uint64_t docs;          /* documents indexed so far */
+    uint64_t bytes;         /* bytes of input consumed so far */
+    uint64_t total_bytes;   /* bytes of input to read (0 when unknown: stdin) */
+    double seconds;         /* since the start */
+} vs_build_progress;
+
 typedef struct vs_build_opts {
     int format;             /* 0 auto; else a vs_format (text=1, trec, jsonl, reuters, smart) */
     int strict;             /* stop at the first bad record (exit 65) instead of skipping it */
@@ -31,9 +39,16 @@ typedef struct vs_build_opts {
     int stop_default;       /* built-in stopword list (default 1) */
     const char *stopwords_file; /* custom stopword list (overrides stop_default), or NULL */
     uint32_t max_words;     /* passage split size (0: default 250) */
-    /* Warnings (skipped records/files), one line each, no trailing newline; may be NULL. */
+    /* Warnings (skipped records/files), one line each, no trailing newline; may be NULL.
+     * Called from the calling thread, in input order, whatever `threads`. */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
+    /* added with incremental indexing (issue 4): */
+    uint64_t memory;        /* memory budget in bytes, peak RSS (0: default 1 GiB) */
+    unsigned threads;       /* analysis threads; 1 = everything in the calling thread (0: 2) */
+    int replace;            /* vs_build: rebuild from scratch even when an index exists */
+    void (*progress)(void *ctx, const vs_build_progress *p); /* may be NULL */
+    void *progress_ctx;
 } vs_build_opts;
 
 typedef struct vs_build_stats {
@@ -41,13 +56,48 @@ typedef struct vs_build_stats {
     uint64_t raw_bytes, index_bytes;
     uint64_t skipped_records, skipped_files, invalid_utf8;
     double seconds;
+    /* added with incremental indexing (issue 4): */
+    int mode;               /* VS_BUILD_CREATED, _REPLACED, _SYNCED, _UP_TO_DATE (build); add: _SYNCED */
+    uint64_t files_new, files_changed, files_removed, files_unchanged;
+    uint64_t docs_deleted;  /* live documents deleted: removed/changed files, replaced ids */
+    uint64_t segments;      /* segments in the index after the operation */
+    uint64_t merges;        /* segment merges done (the tiered policy, or vs_merge) */
+    uint64_t spills;        /* sorted runs the inverter wrote */
+    uint64_t peak_rss;      /* bytes: the process's peak resident set (getrusage) */
 } vs_build_stats;
 
+#define VS_BUILD_CREATED 0    /* there was no index */
+#define VS_BUILD_REPLACED 1   /* the index was rebuilt from scratch (--replace, analyzer changed) */
+#define VS_BUILD_SYNCED 2     /* new/changed files indexed, removed ones deleted */
+#define VS_BUILD_UP_TO_DATE 3 /* nothing changed: no commit */
+
 void vs_build_opts_default(vs_build_opts *o);
-/* Indexes files/directories into index directory `dir` (created if needed) and commits it,
- * replacing any index that was there atomically. */
+/* Indexes files/directories into index directory `dir` (created if needed) and commits.
+ * Without an index (or with `replace`, or other analyzer options than the index's) it builds a
+ * new one and replaces whatever was there atomically. Otherwise it re-syncs: files that are new
+ * or changed (size and mtime, then XXH3 of their bytes) are indexed into a new segment, the
+ * documents of changed and removed files are deleted, and unchanged files are not read; with
+ * nothing to do it commits nothing (VS_BUILD_UP_TO_DATE). A path "-" reads JSONL or TREC from
+ * standard input (always indexed). The tiered merge policy runs after the commit. */
 VS_MUST_CHECK vs_rc vs_build(const char *dir, const char *const *paths, size_t n_paths,
                              const vs_build_opts *o, vs_build_stats *st, vs_err *err);
+/* Indexes files/directories ("-": stdin) into a new segment of the index in `dir` (created
+ * with o's analyzer options if there is none; otherwise the index's options are used). A
+ * document whose id is already in the index replaces it; a file indexed before under the same
+ * path replaces its old documents, and is skipped when unchanged. One atomic commit, then the
+ * tiered merge policy. */
+VS_MUST_CHECK vs_rc vs_add(const char *dir, const char *const *paths, size_t n_paths,
+                           const vs_build_opts *o, vs_build_stats *st, vs_err *err);
+/* Deletes documents by external id, in one atomic commit. An id with no live document is
+ * VS_EDATA ("no document with id 'X' in the index: nothing deleted") and nothing is deleted.
+ * Deleted passages stop matching at once but still count in N, df and avglen until a merge
+ * drops them. *n_passages (may be NULL) receives the passages deleted. */
+VS_MUST_CHECK vs_rc vs_delete(const char *dir, const char *const *ids, size_t n_ids,
+                              uint64_t *n_passages, vs_err *err);
+/* Rewrites the segments with deletions and merges the smallest segments until at most
+ * max_segments (>= 1) remain; each merge one atomic commit. o may be NULL (memory budget). */
+VS_MUST_CHECK vs_rc vs_merge(const char *dir, uint32_t max_segments, const vs_build_opts *o,
+                             vs_build_stats *st, vs_err *err);
 
 /* ---- searching ---- */
 
@@ -131,6 +181,9 @@ typedef struct vs_index_stats {
     int stem, stop_default;
     uint64_t n_stopwords;
     int unit_doc;
+    /* added with incremental indexing (issue 4): deleted (not yet merged) documents/passages,
+     * included in documents/passages above and in N, df and avglen */
+    uint64_t deleted_documents, deleted_passages;
 } vs_index_stats;
 
 /* terms counts distinct terms over all segments (exact for one segment, an upper bound

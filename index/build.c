@@ -1,153 +1,86 @@
-/* build.c: vs_build() — files -> documents -> passages -> terms -> one segment -> commit.
- * The new segment gets a fresh name; the MANIFEST is replaced atomically only after the
- * segment file is complete and fsynced, so a failed or killed build leaves the previous index
- * as it was. Segment files no MANIFEST names (leftovers of a killed build, or the segments of
- * the index just replaced) are removed after the commit. One writer at a time: DIR/LOCK is held
- * with flock() for the whole build. */
-#include <dirent.h>
+/* build.c: vs_build (build or re-sync), vs_add, vs_delete, vs_merge: plan what to index and
+ * delete, run the ingest pipeline (ingest.h) into a new segment, and commit through the index
+ * writer (writer.h), which takes the lock, keeps ids unique, commits atomically and runs the
+ * tiered merge policy.
+ *
+ * Re-sync (vs_build on an index with a file catalog and the same analyzer options): each file
+ * of the corpus is looked up in the catalog by path. Same size, mtime and --format: unchanged,
+ * not read at all. Same size, other mtime: its bytes are hashed (XXH3); the same hash is still
+ * unchanged (the new mtime is recorded). Otherwise it is changed: its old documents are deleted
+ * and it is indexed again. Catalog files missing from the corpus are removed: their documents
+ * are deleted. New files are indexed. Nothing to do: no commit at all. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "analyze.h"
-#include "invert.h"
+#include "catalog.h"
+#include "ingest.h"
 #include "manifest.h"
 #include "passage.h"
 #include "segment.h"
-#include "segwriter.h"
 #include "source.h"
 #include "vsearch.h"
+#include "writer.h"
+
+#define DEFAULT_MEMORY ((uint64_t)1 << 30)
+#define DEFAULT_THREADS 2
 
 void vs_build_opts_default(vs_build_opts *o) {
     memset(o, 0, sizeof *o);
     o->stem = 1;
     o->stop_default = 1;
     o->max_words = VS_PASSAGE_MAX_WORDS;
+    o->memory = DEFAULT_MEMORY;
+    o->threads = DEFAULT_THREADS;
 }
 
-typedef struct bctx {
-    const vs_build_opts *o;
-    vs_analyzer *an;
-    vs_invert *iv;
-    vs_segwriter *sw;
-    vs_passage_list pl;
-    vs_passage_opts popts;
-    vs_buf unit;       /* title + body for --unit doc */
-    uint32_t cur_pid;
-    vs_rc rc;
-    vs_err *err;
-    uint64_t passages;
-} bctx;
-
-static int on_token(void *ctx, const vs_token *t) {
-    bctx *b = ctx;
-    vs_rc rc = vs_invert_token(b->iv, b->cur_pid, t->term, t->len, t->pos, b->err);
-    if (rc != VS_OK) { b->rc = rc; return 1; }
-    return 0;
+static uint64_t peak_rss(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (uint64_t)ru.ru_maxrss * 1024;
 }
 
-static vs_rc add_passage(bctx *b, const char *text, size_t len) {
-    uint32_t ntok = 0, next = 0;
-    vs_rc rc = vs_analyze_text(b->an, text, len, 0, on_token, b, &next, &ntok);
-    if (b->rc != VS_OK) return b->rc;
-    if (rc != VS_OK) return vs_err_set(b->err, rc, "analyzer failed");
-    uint32_t pid;
-    rc = vs_segwriter_add_passage(b->sw, text, len, ntok, &pid, b->err);
-    if (rc != VS_OK) return rc;
-    if (pid != b->cur_pid) return vs_err_set(b->err, VS_EINTERNAL, "passage numbering out of step");
-    if ((rc = vs_invert_end_passage(b->iv, b->err)) != VS_OK) return rc;
-    b->cur_pid++;
-    b->passages++;
+static uint64_t memory_of(const vs_build_opts *o) {
+    uint64_t m = o && o->memory ? o->memory : DEFAULT_MEMORY;
+    return m < (1u << 20) ? (1u << 20) : m;
+}
+
+static size_t window_of(uint64_t memory) {
+    uint64_t w = memory / 4;
+    if (w < (4u << 20)) w = 4u << 20;
+    if (w > (256u << 20)) w = 256u << 20;
+    return (size_t)w;
+}
+
+/* The configuration a build with options o records in the MANIFEST. */
+static vs_rc config_of(const vs_build_opts *o, vs_manifest *m, vs_err *err) {
+    memset(m, 0, sizeof *m);
+    vs_analyze_config_default(&m->acfg);
+    m->acfg.stem = o->stem;
+    m->acfg.stop_default = o->stop_default;
+    if (o->stopwords_file) {
+        vs_rc rc = vs_analyze_config_load_stopwords(&m->acfg, o->stopwords_file, err);
+        if (rc != VS_OK) return rc;
+    }
+    m->unit = o->unit_doc ? 1 : 0;
+    m->max_words = o->max_words ? o->max_words : VS_PASSAGE_MAX_WORDS;
     return VS_OK;
 }
 
-static int on_doc(void *ctx, const vs_doc *d) {
-    bctx *b = ctx;
-    uint32_t docno;
-    size_t plen = strlen(d->path);
-    vs_rc rc = vs_segwriter_add_doc(b->sw, d->id, d->id_len, d->title, d->title_len, d->path, plen, &docno, b->err);
-    if (rc != VS_OK) { b->rc = rc; return 1; }
-    if (b->o->unit_doc) {
-        vs_buf_reset(&b->unit);
-        rc = VS_OK;
-        vs_buf_put(&b->unit, d->title, d->title_len, &rc);
-        if (d->title_len && d->body_len) vs_buf_put(&b->unit, "\n\n", 2, &rc);
-        vs_buf_put(&b->unit, d->body, d->body_len, &rc);
-        if (rc != VS_OK) { b->rc = vs_err_set(b->err, rc, "out of memory"); return 1; }
-        rc = vs_passage_split((const char *)b->unit.p, b->unit.len, &b->popts, &b->pl, b->err);
-    } else {
-        rc = vs_passage_split(d->body, d->body_len, &b->popts, &b->pl, b->err);
-    }
-    if (rc != VS_OK) { b->rc = rc; return 1; }
-    if (b->pl.n == 0 && d->title_len > 0 && !b->o->unit_doc) {
-        /* A title-only story (Reuters BRIEF) is findable through its title. */
-        rc = add_passage(b, d->title, d->title_len);
-        if (rc != VS_OK) { b->rc = rc; return 1; }
-        return 0;
-    }
-    for (size_t i = 0; i < b->pl.n; i++) {
-        rc = add_passage(b, b->pl.v[i].text, b->pl.v[i].len);
-        if (rc != VS_OK) { b->rc = rc; return 1; }
-    }
-    return 0;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static vs_rc take_lock(const char *dir, int *fd_out, vs_err *err) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/LOCK", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return vs_err_errno(err, VS_EIO, errno, "cannot open lock file '%s'", path);
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = "";
-        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-        if (n > 0) pid[n] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        close(fd);
-        return vs_err_set(err, VS_EIO, "index '%s' is locked by another writer (pid %s): wait for it to finish",
-                          dir, *pid ? pid : "unknown");
-    }
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) { /* the lock itself is what matters */ }
-    *fd_out = fd;
-    return VS_OK;
-}
-
-/* Removes seg-*.vsg files and temporaries that the manifest does not name. */
-static void remove_unreferenced(const char *dir, const vs_manifest *m) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *nm = e->d_name;
-        size_t nl = strlen(nm);
-        int is_seg = strncmp(nm, "seg-", 4) == 0 && nl > 8 &&
-                     (strcmp(nm + nl - 4, ".vsg") == 0 || strcmp(nm + nl - 8, ".vsg.tmp") == 0);
-        if (!is_seg) continue;
-        int live = 0;
-        for (size_t i = 0; i < m->n_seg; i++)
-            if (strcmp(m->seg[i].name, nm) == 0) live = 1;
-        if (!live) {
-            char p[4096];
-            snprintf(p, sizeof p, "%s/%s", dir, nm);
-            unlink(p);
-        }
-    }
-    closedir(d);
+static int same_config(const vs_manifest *a, const vs_manifest *b) {
+    if (a->unit != b->unit || a->max_words != b->max_words) return 0;
+    vs_buf x = VS_BUF_INIT, y = VS_BUF_INIT;
+    int same = vs_analyze_config_encode(&a->acfg, &x) == VS_OK && vs_analyze_config_encode(&b->acfg, &y) == VS_OK &&
+               x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
+    vs_buf_free(&x);
+    vs_buf_free(&y);
+    return same;
 }
 
 static void warn_cb(void *ctx, const char *msg) {
@@ -155,128 +88,329 @@ static void warn_cb(void *ctx, const char *msg) {
     if (o->warn) o->warn(o->warn_ctx, msg);
 }
 
-vs_rc vs_build(const char *dir, const char *const *paths, size_t n_paths, const vs_build_opts *o,
-               vs_build_stats *st, vs_err *err) {
-    double t0 = now_s();
-    memset(st, 0, sizeof *st);
-    if (n_paths == 0) return vs_err_set(err, VS_EUSAGE, "nothing to index: give files or directories");
-    if (o->format < 0 || o->format > VS_FMT_SMART) return vs_err_set(err, VS_EUSAGE, "unknown format");
-    vs_source_opts so = { .format = (vs_format)o->format, .strict = o->strict, .warn = warn_cb, .warn_ctx = (void *)o };
-    char **files = NULL;
-    size_t n_files = 0;
-    vs_rc rc = vs_source_walk(paths, n_paths, &so, &files, &n_files, err);
-    if (rc != VS_OK) return rc;
-    if (n_files == 0) {
-        vs_source_paths_free(files, n_files);
-        return vs_err_set(err, VS_ENOENT, "no files to index under '%s'%s", paths[0], n_paths > 1 ? " and the other paths" : "");
-    }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        rc = vs_err_errno(err, VS_EIO, errno, "cannot create index directory '%s'", dir);
-        vs_source_paths_free(files, n_files);
-        return rc;
-    }
-    int lock_fd = -1;
-    if ((rc = take_lock(dir, &lock_fd, err)) != VS_OK) {
-        vs_source_paths_free(files, n_files);
-        return rc;
-    }
-    vs_manifest old;
-    vs_err tmp;
-    uint64_t gen = 1;
-    vs_rc orc = vs_manifest_read(dir, &old, &tmp);
-    if (orc == VS_OK) {
-        gen = old.generation + 1;
-        vs_manifest_free(&old);
-    }
+/* The input paths: files found by walking every path but "-", then "-" (stdin) if given. */
+typedef struct inputs {
+    char **files;
+    size_t n_files;
+    int stdin_;
+} inputs;
 
-    bctx b = { .o = o, .rc = VS_OK, .err = err };
-    b.popts.max_words = o->max_words ? o->max_words : VS_PASSAGE_MAX_WORDS;
-    b.popts.whole_doc = o->unit_doc;
-    vs_passage_list pl0 = VS_PASSAGE_LIST_INIT;
-    b.pl = pl0;
-    vs_manifest m;
-    memset(&m, 0, sizeof m);
-    vs_analyze_config_default(&m.acfg);
-    m.acfg.stem = o->stem;
-    m.acfg.stop_default = o->stop_default;
-    char segname[64] = "", segpath[4096] = "";
-    if (o->stopwords_file && (rc = vs_analyze_config_load_stopwords(&m.acfg, o->stopwords_file, err)) != VS_OK) goto out;
-    if ((rc = vs_analyze_new(&m.acfg, &b.an, err)) != VS_OK) goto out;
-    if ((rc = vs_invert_new(&b.iv, err)) != VS_OK) goto out;
-    if ((rc = vs_segwriter_new(&b.sw, err)) != VS_OK) goto out;
-    vs_source_stats ss;
-    memset(&ss, 0, sizeof ss);
-    for (size_t i = 0; i < n_files; i++) {
-        rc = vs_source_read_file(files[i], &so, on_doc, &b, &ss, err);
-        if (b.rc != VS_OK) { rc = b.rc; goto out; }
-        if (rc != VS_OK) {
-            if ((rc == VS_EIO || rc == VS_ENOENT) && !o->strict) { /* unreadable or vanished file: skipped and counted */
-                ss.skipped_files++;
-                if (o->warn) o->warn(o->warn_ctx, err->msg);
-                vs_err_clear(err);
-                rc = VS_OK;
-                continue;
-            }
-            goto out;
+static void inputs_free(inputs *in) {
+    vs_source_paths_free(in->files, in->n_files);
+    memset(in, 0, sizeof *in);
+}
+
+static vs_rc walk_inputs(const char *const *paths, size_t n, const vs_build_opts *o, inputs *in, vs_err *err) {
+    memset(in, 0, sizeof *in);
+    if (n == 0) return vs_err_set(err, VS_EUSAGE, "nothing to index: give files or directories");
+    const char **rest = calloc(n, sizeof *rest);
+    if (!rest) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(paths[i], "-") == 0) in->stdin_ = 1;
+        else rest[nr++] = paths[i];
+    }
+    vs_rc rc = VS_OK;
+    if (nr > 0) {
+        vs_source_opts so = { .format = (vs_format)o->format, .strict = o->strict, .warn = warn_cb, .warn_ctx = (void *)o };
+        rc = vs_source_walk(rest, nr, &so, &in->files, &in->n_files, err);
+        if (rc == VS_OK && in->n_files == 0 && !in->stdin_)
+            rc = vs_err_set(err, VS_ENOENT, "no files to index under '%s'%s", rest[0], nr > 1 ? " and the other paths" : "");
+    }
+    free(rest);
+    return rc;
+}
+
+/* Sizes of the files the index consists of now. */
+static uint64_t index_bytes(const vs_writer *w) {
+    uint64_t n = 0;
+    char p[4096];
+    struct stat sb;
+    for (size_t i = 0; i < w->n_seg; i++) {
+        n += w->seg[i].ms.size;
+        if (w->seg[i].del_name) {
+            snprintf(p, sizeof p, "%s/%s", w->dir, w->seg[i].del_name);
+            if (stat(p, &sb) == 0) n += (uint64_t)sb.st_size;
         }
     }
-    if (b.passages == 0) {
-        rc = vs_err_set(err, VS_ENOENT, "nothing to index: %" PRIu64 " file(s) gave no text (%" PRIu64 " skipped)",
-                        (uint64_t)n_files, ss.skipped_files);
+    n += w->cat_name ? w->cat_size : 0;
+    snprintf(p, sizeof p, "%s/MANIFEST", w->dir);
+    if (stat(p, &sb) == 0) n += (uint64_t)sb.st_size;
+    return n;
+}
+
+typedef struct job {
+    const vs_build_opts *o;
+    vs_writer *w;
+    vs_ingest_task *tasks;
+    size_t n_tasks;
+    vs_build_stats *st;
+    double t0;
+} job;
+
+/* Runs the tasks into a new segment, registers it, records the files in the catalog. */
+static vs_rc index_tasks(job *j, vs_err *err) {
+    vs_writer *w = j->w;
+    const vs_build_opts *o = j->o;
+    vs_build_stats *st = j->st;
+    char segname[128], segpath[4096], tname[128], tpath[4096];
+    vs_writer_name(w, "seg", ".vsg", segname, sizeof segname, segpath, sizeof segpath);
+    vs_writer_name(w, "tmp", ".build", tname, sizeof tname, tpath, sizeof tpath);
+    vs_ingest_opts io = {
+        .acfg = &w->man.acfg, .unit_doc = w->man.unit == 1, .max_words = w->man.max_words,
+        .format = (vs_format)o->format, .strict = o->strict, .memory = memory_of(o),
+        .threads = o->threads ? o->threads : DEFAULT_THREADS, .tmp_prefix = tpath,
+        .warn = o->warn, .warn_ctx = o->warn_ctx, .progress = o->progress, .progress_ctx = o->progress_ctx,
+        .t0 = j->t0,
+    };
+    vs_ingest_stats is;
+    vs_rc rc = vs_ingest_run(j->tasks, j->n_tasks, &io, segpath, &is, err);
+    st->files += is.src.files;
+    st->raw_bytes += is.src.bytes;
+    st->skipped_records += is.src.skipped_records;
+    st->skipped_files += is.src.skipped_files;
+    st->invalid_utf8 += is.src.invalid_utf8;
+    st->spills += is.spills;
+    if (rc != VS_OK) return rc;
+    uint64_t seg_hash = 0;
+    if (is.wrote) {
+        size_t idx;
+        uint64_t replaced = 0;
+        if ((rc = vs_writer_add_segment(w, segname, &idx, &replaced, err)) != VS_OK) return rc;
+        st->docs_deleted += replaced;
+        seg_hash = w->seg[idx].ms.trailer_hash;
+        const vs_segment_meta *mt = vs_segment_get_meta(w->seg[idx].seg);
+        st->docs += mt->n_docs;
+        st->passages += mt->n_passages;
+        st->terms += mt->n_terms;
+        st->postings += mt->n_postings;
+        st->positions += mt->n_positions;
+    }
+    vs_catalog *cat;
+    if ((rc = vs_writer_catalog(w, &cat, err)) != VS_OK) return rc;
+    for (size_t i = 0; i < j->n_tasks; i++) {
+        const vs_ingest_task *t = &j->tasks[i];
+        if (!t->read || strcmp(t->path, "-") == 0) continue;
+        if (strlen(t->path) > VS_CAT_MAX_PATH) continue; /* not tracked: re-indexed each time */
+        vs_catalog_file f = { .path = (char *)t->path, .size = t->size, .mtime_ns = t->mtime_ns, .hash = t->hash,
+                              .format = (uint8_t)o->format, .seg = t->n_docs ? seg_hash : 0,
+                              .first_doc = t->n_docs ? t->first_doc : 0, .n_docs = t->n_docs };
+        if (vs_catalog_add(cat, &f) != VS_OK) return vs_err_set(err, VS_ENOMEM, "out of memory");
+        w->cat_dirty = 1;
+    }
+    vs_catalog_sort(cat);
+    return VS_OK;
+}
+
+/* Commit, then the merge policy; fills the final statistics. */
+static vs_rc finish(job *j, vs_err *err) {
+    vs_writer *w = j->w;
+    vs_rc rc = vs_writer_commit(w, err);
+    if (rc == VS_OK) rc = vs_writer_merge_policy(w, err);
+    j->st->merges = w->merges;
+    j->st->segments = w->n_seg;
+    j->st->index_bytes = index_bytes(w);
+    return rc;
+}
+
+/* Re-sync / add plan: for each file, unchanged (skipped), changed or new (a task). Changed
+ * files' documents are deleted and their entries dropped; with `remove_missing`, so are the
+ * catalog's files that are not in the list. */
+static vs_rc plan(job *j, inputs *in, int remove_missing, vs_err *err) {
+    vs_writer *w = j->w;
+    vs_build_stats *st = j->st;
+    vs_catalog *cat;
+    vs_rc rc = vs_writer_catalog(w, &cat, err);
+    if (rc != VS_OK) return rc;
+    j->tasks = calloc(in->n_files + 1, sizeof *j->tasks);
+    if (!j->tasks) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    char *seen = calloc(cat->n + 1, 1);
+    if (!seen) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < in->n_files && rc == VS_OK; i++) {
+        const char *path = in->files[i];
+        vs_catalog_file *e = vs_catalog_find(cat, path);
+        vs_ingest_task *t = &j->tasks[j->n_tasks];
+        t->path = path;
+        if (!e) {
+            st->files_new++;
+            j->n_tasks++;
+            continue;
+        }
+        seen[e - cat->v] = 1;
+        struct stat sb;
+        int changed = 1;
+        if (stat(path, &sb) == 0 && e->format == (uint8_t)j->o->format && (uint64_t)sb.st_size == e->size) {
+            int64_t mt = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+            if (mt == e->mtime_ns) {
+                changed = 0;
+            } else {
+                uint64_t h, size;
+                int64_t mt2;
+                vs_err e2;
+                if (vs_ingest_hash_file(path, &h, &size, &mt2, &e2) == VS_OK && size == e->size) {
+                    if (h == e->hash) {
+                        changed = 0;
+                        e->mtime_ns = mt2;
+                        w->cat_dirty = 1;
+                    } else {
+                        t->have_hash = 1;
+                        t->hash = h;
+                    }
+                }
+            }
+        }
+        if (!changed) {
+            st->files_unchanged++;
+            continue;
+        }
+        st->files_changed++;
+        if (e->seg) rc = vs_writer_delete_range(w, e->seg, e->first_doc, e->n_docs, err);
+        st->docs_deleted += e->n_docs;
+        free(e->path);
+        e->path = NULL;
+        w->cat_dirty = 1;
+        j->n_tasks++;
+    }
+    if (remove_missing)
+        for (size_t k = 0; k < cat->n && rc == VS_OK; k++) {
+            vs_catalog_file *e = &cat->v[k];
+            if (seen[k] || !e->path) continue;
+            st->files_removed++;
+            if (e->seg) rc = vs_writer_delete_range(w, e->seg, e->first_doc, e->n_docs, err);
+            st->docs_deleted += e->n_docs;
+            free(e->path);
+            e->path = NULL;
+            w->cat_dirty = 1;
+        }
+    free(seen);
+    vs_catalog_compact(cat);
+    if (in->stdin_) j->tasks[j->n_tasks++].path = "-";
+    return rc;
+}
+
+static vs_rc full_tasks(job *j, inputs *in, vs_err *err) {
+    j->tasks = calloc(in->n_files + 1, sizeof *j->tasks);
+    if (!j->tasks) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < in->n_files; i++) j->tasks[j->n_tasks++].path = in->files[i];
+    if (in->stdin_) j->tasks[j->n_tasks++].path = "-";
+    j->st->files_new = in->n_files;
+    return VS_OK;
+}
+
+static vs_rc run(const char *dir, const char *const *paths, size_t n_paths, const vs_build_opts *o0,
+                 vs_build_stats *st, int add, vs_err *err) {
+    double t0 = vs_ingest_now();
+    memset(st, 0, sizeof *st);
+    vs_build_opts o = *o0;
+    if (!o.memory) o.memory = DEFAULT_MEMORY;
+    if (!o.threads) o.threads = DEFAULT_THREADS;
+    if (o.format < 0 || o.format > VS_FMT_SMART) return vs_err_set(err, VS_EUSAGE, "unknown format");
+    inputs in;
+    vs_manifest cfg;
+    vs_rc rc = walk_inputs(paths, n_paths, &o, &in, err);
+    if (rc != VS_OK) return rc;
+    if ((rc = config_of(&o, &cfg, err)) != VS_OK) {
+        inputs_free(&in);
+        return rc;
+    }
+    vs_writer *w = NULL;
+    job j = { .o = &o, .st = st, .t0 = t0 };
+    if ((rc = vs_writer_open(dir, 1, &w, err)) != VS_OK) goto out;
+    j.w = w;
+    w->window = window_of(memory_of(&o));
+    int full;
+    if (!w->existed) {
+        st->mode = VS_BUILD_CREATED;
+        full = 1;
+    } else if (add) {
+        st->mode = VS_BUILD_SYNCED;
+        full = 0;
+    } else if (o.replace || !same_config(&cfg, &w->man) || (!w->cat_name && w->n_seg > 0)) {
+        st->mode = VS_BUILD_REPLACED;
+        full = 1;
+    } else {
+        st->mode = VS_BUILD_SYNCED;
+        full = 0;
+    }
+    if (full) {
+        vs_writer_reset(w, &cfg);
+        rc = full_tasks(&j, &in, err);
+    } else {
+        rc = plan(&j, &in, !add, err);
+    }
+    if (rc != VS_OK) goto out;
+    if (j.n_tasks == 0 && !vs_writer_dirty(w)) {
+        st->mode = VS_BUILD_UP_TO_DATE;
+        st->segments = w->n_seg;
+        st->index_bytes = index_bytes(w);
         goto out;
     }
-    if ((rc = vs_invert_write(b.iv, b.sw, err)) != VS_OK) goto out;
-    snprintf(segname, sizeof segname, "seg-%016" PRIx64 "-%08x.vsg", gen, (unsigned)(XXH3_64bits(&t0, sizeof t0) ^ (uint64_t)getpid()));
-    snprintf(segpath, sizeof segpath, "%s/%s", dir, segname);
-    if ((rc = vs_segwriter_finish(b.sw, segpath, ss.bytes, err)) != VS_OK) goto out;
-    /* Re-open what was written: the manifest records its counts and trailer hash. */
-    vs_segment *seg = NULL;
-    if ((rc = vs_segment_open(segpath, &seg, err)) != VS_OK) goto out;
-    const vs_segment_meta *mt = vs_segment_get_meta(seg);
-    vs_manifest_seg ms = { .name = segname, .size = vs_segment_size(seg), .n_docs = mt->n_docs,
-                           .n_passages = mt->n_passages, .total_len = mt->total_len };
-    ms.trailer_hash = vs_segment_trailer_hash(seg);
-    st->terms = mt->n_terms;
-    st->postings = mt->n_postings;
-    st->positions = mt->n_positions;
-    st->docs = mt->n_docs;
-    st->passages = mt->n_passages;
-    st->index_bytes = vs_segment_size(seg);
-    vs_segment_close(seg);
-    m.generation = gen;
-    m.unit = o->unit_doc ? 1 : 0;
-    m.max_words = b.popts.max_words;
-    m.seg = &ms;
-    m.n_seg = 1;
-    rc = vs_manifest_commit(dir, &m, err);
-    m.seg = NULL;
-    m.n_seg = 0;
-    if (rc != VS_OK) { unlink(segpath); goto out; }
-    {
-        vs_manifest live = { 0 };
-        vs_manifest_seg only = { .name = segname };
-        live.seg = &only;
-        live.n_seg = 1;
-        remove_unreferenced(dir, &live);
+    if (j.n_tasks > 0 && (rc = index_tasks(&j, err)) != VS_OK) goto out;
+    if (full && st->passages == 0) {
+        rc = vs_err_set(err, VS_ENOENT, "nothing to index: %" PRIu64 " file(s) gave no text (%" PRIu64 " skipped)",
+                        (uint64_t)in.n_files, st->skipped_files);
+        goto out;
     }
-    st->files = ss.files;
-    st->raw_bytes = ss.bytes;
-    st->skipped_records = ss.skipped_records;
-    st->skipped_files = ss.skipped_files;
-    st->invalid_utf8 = ss.invalid_utf8;
-    char mp[4096];
-    struct stat mst;
-    snprintf(mp, sizeof mp, "%s/MANIFEST", dir);
-    if (stat(mp, &mst) == 0) st->index_bytes += (uint64_t)mst.st_size;
+    rc = finish(&j, err);
 out:
-    vs_manifest_free(&m);
-    vs_segwriter_free(b.sw);
-    vs_invert_free(b.iv);
-    vs_analyze_free(b.an);
-    vs_passage_list_free(&b.pl);
-    vs_buf_free(&b.unit);
-    vs_source_paths_free(files, n_files);
-    if (lock_fd >= 0) close(lock_fd);
-    st->seconds = now_s() - t0;
+    st->peak_rss = peak_rss();
+    st->seconds = vs_ingest_now() - t0;
+    free(j.tasks);
+    vs_writer_close(w);
+    vs_manifest_free(&cfg);
+    inputs_free(&in);
+    return rc;
+}
+
+vs_rc vs_build(const char *dir, const char *const *paths, size_t n_paths, const vs_build_opts *o,
+               vs_build_stats *st, vs_err *err) {
+    return run(dir, paths, n_paths, o, st, 0, err);
+}
+
+vs_rc vs_add(const char *dir, const char *const *paths, size_t n_paths, const vs_build_opts *o,
+             vs_build_stats *st, vs_err *err) {
+    return run(dir, paths, n_paths, o, st, 1, err);
+}
+
+vs_rc vs_delete(const char *dir, const char *const *ids, size_t n_ids, uint64_t *n_passages, vs_err *err) {
+    if (n_passages) *n_passages = 0;
+    if (n_ids == 0) return vs_err_set(err, VS_EUSAGE, "nothing to delete: give document ids");
+    vs_writer *w;
+    vs_rc rc = vs_writer_open(dir, 0, &w, err);
+    if (rc != VS_OK) return rc;
+    uint64_t before = 0, after = 0;
+    for (size_t i = 0; i < w->n_seg; i++) before += w->seg[i].n_del_passages;
+    for (size_t i = 0; i < n_ids && rc == VS_OK; i++) {
+        int found;
+        rc = vs_writer_delete_id(w, ids[i], strlen(ids[i]), &found, err);
+        if (rc == VS_OK && !found)
+            rc = vs_err_set(err, VS_EDATA, "no document with id '%s' in index '%s': nothing deleted", ids[i], dir);
+    }
+    for (size_t i = 0; i < w->n_seg; i++) after += w->seg[i].n_del_passages;
+    if (rc == VS_OK) rc = vs_writer_commit(w, err);
+    if (rc == VS_OK) rc = vs_writer_merge_policy(w, err);
+    if (rc == VS_OK && n_passages) *n_passages = after - before;
+    vs_writer_close(w);
+    return rc;
+}
+
+vs_rc vs_merge(const char *dir, uint32_t max_segments, const vs_build_opts *o, vs_build_stats *st, vs_err *err) {
+    double t0 = vs_ingest_now();
+    memset(st, 0, sizeof *st);
+    vs_writer *w;
+    vs_rc rc = vs_writer_open(dir, 0, &w, err);
+    if (rc != VS_OK) return rc;
+    w->window = window_of(memory_of(o));
+    rc = vs_writer_force_merge(w, max_segments ? max_segments : 1, err);
+    st->merges = w->merges;
+    st->segments = w->n_seg;
+    for (size_t i = 0; i < w->n_seg; i++) {
+        st->docs += w->seg[i].ms.n_docs - w->seg[i].n_del_docs;
+        st->passages += w->seg[i].ms.n_passages - w->seg[i].n_del_passages;
+    }
+    st->index_bytes = index_bytes(w);
+    st->peak_rss = peak_rss();
+    st->seconds = vs_ingest_now() - t0;
+    vs_writer_close(w);
     return rc;
 }

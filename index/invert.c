@@ -1,23 +1,31 @@
-/* invert.c: in-memory inverter (see invert.h). */
+/* invert.c: bounded-memory inverter (see invert.h).
+ *
+ * Run file (temporary, read back by the same process, never part of an index):
+ *   "VSRUN001"  then, for each term in increasing byte order:
+ *   varint len (>= 1), len bytes, varint df, varint n, then n bytes of postings:
+ *   for each posting: varint pid gap (the first: the pid itself), varint tf, tf varint positions
+ *   (the first absolute, then differences);  and a final varint 0. */
 #include "invert.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "le.h"
+#include "wfile.h"
+
+#define RUN_MAGIC "VSRUN001"
 
 typedef struct term {
     uint64_t hash;
     uint32_t str_off, len;      /* in iv->strs */
     uint32_t df, last_pid;
-    vs_buf post;                /* varints: pid gap, tf, tf position gaps */
+    vs_buf post;                /* varints: pid gap, tf, positions */
 } term;
-
-typedef struct occ {
-    uint32_t tid, pos;
-} occ;
 
 struct vs_invert {
     term *terms;
@@ -25,35 +33,60 @@ struct vs_invert {
     uint32_t *slots;            /* open addressing: term index + 1, 0 = empty */
     size_t n_slots;
     vs_buf strs;
-    occ *occ;                   /* tokens of the current passage */
-    size_t n_occ, cap_occ;
-    uint32_t cur_pid;
-    int have_pid;
     size_t bytes;
+    char *prefix;
+    char **runs;
+    uint32_t n_runs;
 };
 
-vs_rc vs_invert_new(vs_invert **out, vs_err *err) {
-    vs_invert *iv = calloc(1, sizeof *iv);
-    if (!iv) return vs_err_set(err, VS_ENOMEM, "out of memory");
-    iv->n_slots = 1u << 16;
+#define TERM_OVERHEAD 16        /* malloc's bookkeeping per postings buffer, counted too */
+
+static vs_rc nomem(vs_err *err) { return vs_err_set(err, VS_ENOMEM, "out of memory while inverting"); }
+
+static vs_rc table_init(vs_invert *iv) {
+    iv->n_slots = 1u << 12;
     iv->slots = calloc(iv->n_slots, sizeof *iv->slots);
-    if (!iv->slots) { free(iv); return vs_err_set(err, VS_ENOMEM, "out of memory"); }
+    iv->bytes = iv->n_slots * sizeof *iv->slots;
+    return iv->slots ? VS_OK : VS_ENOMEM;
+}
+
+static void table_free(vs_invert *iv) {
+    for (size_t i = 0; i < iv->n_terms; i++) vs_buf_free(&iv->terms[i].post);
+    free(iv->terms);
+    free(iv->slots);
+    vs_buf_free(&iv->strs);
+    iv->terms = NULL;
+    iv->slots = NULL;
+    iv->n_terms = iv->cap_terms = iv->n_slots = 0;
+    iv->bytes = 0;
+}
+
+vs_rc vs_invert_new(const char *tmp_prefix, vs_invert **out, vs_err *err) {
+    *out = NULL;
+    vs_invert *iv = calloc(1, sizeof *iv);
+    if (!iv) return nomem(err);
+    if ((tmp_prefix && !(iv->prefix = strdup(tmp_prefix))) || table_init(iv) != VS_OK) {
+        vs_invert_free(iv);
+        return nomem(err);
+    }
     *out = iv;
     return VS_OK;
 }
 
 void vs_invert_free(vs_invert *iv) {
     if (!iv) return;
-    for (size_t i = 0; i < iv->n_terms; i++) vs_buf_free(&iv->terms[i].post);
-    free(iv->terms);
-    free(iv->slots);
-    vs_buf_free(&iv->strs);
-    free(iv->occ);
+    table_free(iv);
+    for (uint32_t i = 0; i < iv->n_runs; i++) {
+        (void)unlink(iv->runs[i]);
+        free(iv->runs[i]);
+    }
+    free(iv->runs);
+    free(iv->prefix);
     free(iv);
 }
 
 size_t vs_invert_bytes(const vs_invert *iv) { return iv->bytes; }
-uint64_t vs_invert_terms(const vs_invert *iv) { return iv->n_terms; }
+uint32_t vs_invert_runs(const vs_invert *iv) { return iv->n_runs; }
 
 static vs_rc grow_slots(vs_invert *iv) {
     size_t n = iv->n_slots * 2;
@@ -71,8 +104,7 @@ static vs_rc grow_slots(vs_invert *iv) {
     return VS_OK;
 }
 
-static vs_rc intern(vs_invert *iv, const char *t, size_t len, uint32_t *tid) {
-    uint64_t h = XXH3_64bits(t, len);
+vs_rc vs_invert_intern(vs_invert *iv, const char *t, size_t len, uint64_t h, uint32_t *tid, vs_err *err) {
     size_t mask = iv->n_slots - 1, j = h & mask;
     for (;;) {
         uint32_t s = iv->slots[j];
@@ -84,143 +116,370 @@ static vs_rc intern(vs_invert *iv, const char *t, size_t len, uint32_t *tid) {
         }
         j = (j + 1) & mask;
     }
-    if (iv->n_terms >= UINT32_MAX - 1 || iv->strs.len + len > UINT32_MAX) return VS_EDATA;
+    if (len == 0 || len > 65535) return vs_err_set(err, VS_EINTERNAL, "term of %zu bytes", len);
+    if (iv->n_terms >= UINT32_MAX - 1 || iv->strs.len + len > UINT32_MAX)
+        return vs_err_set(err, VS_EDATA, "too many distinct terms for one segment");
     if (iv->n_terms == iv->cap_terms) {
         size_t cap = iv->cap_terms ? iv->cap_terms * 2 : 4096;
         term *nt = realloc(iv->terms, cap * sizeof *nt);
-        if (!nt) return VS_ENOMEM;
+        if (!nt) return nomem(err);
         iv->bytes += (cap - iv->cap_terms) * sizeof *nt;
         iv->terms = nt;
         iv->cap_terms = cap;
     }
+    size_t before = iv->strs.cap;
+    if (vs_buf_append(&iv->strs, t, len) != VS_OK) return nomem(err);
+    iv->bytes += iv->strs.cap - before;
     term *e = &iv->terms[iv->n_terms];
     memset(e, 0, sizeof *e);
     e->hash = h;
-    e->str_off = (uint32_t)iv->strs.len;
+    e->str_off = (uint32_t)(iv->strs.len - len);
     e->len = (uint32_t)len;
-    if (vs_buf_append(&iv->strs, t, len) != VS_OK) return VS_ENOMEM;
-    iv->bytes += len;
+    iv->bytes += TERM_OVERHEAD;
     iv->slots[j] = (uint32_t)iv->n_terms + 1;
     *tid = (uint32_t)iv->n_terms++;
-    if (iv->n_terms * 2 > iv->n_slots) return grow_slots(iv);
+    if (iv->n_terms * 2 > iv->n_slots && grow_slots(iv) != VS_OK) return nomem(err);
     return VS_OK;
 }
 
-vs_rc vs_invert_token(vs_invert *iv, uint32_t pid, const char *t, size_t len, uint32_t pos, vs_err *err) {
-    if (iv->have_pid && pid != iv->cur_pid) {
-        vs_rc rc = vs_invert_end_passage(iv, err);
-        if (rc != VS_OK) return rc;
+vs_rc vs_invert_add(vs_invert *iv, uint32_t tid, uint32_t pid, uint32_t tf, const uint32_t *pos, vs_err *err) {
+    term *e = &iv->terms[tid];
+    if ((e->df > 0 && pid <= e->last_pid) || tf == 0)
+        return vs_err_set(err, VS_EINTERNAL, "term '%.*s': passage %u out of order", (int)e->len,
+                          (const char *)iv->strs.p + e->str_off, pid);
+    /* at most 5 bytes per 32-bit varint: gap, tf, positions */
+    size_t need = 10 + (size_t)tf * 5, before = e->post.cap;
+    if (e->post.cap - e->post.len < need) {
+        /* start small (most terms occur once or twice), then double */
+        size_t cap = e->post.cap ? e->post.cap * 2 : 16;
+        while (cap - e->post.len < need) cap *= 2;
+        uint8_t *np = realloc(e->post.p, cap);
+        if (!np) return nomem(err);
+        e->post.p = np;
+        e->post.cap = cap;
+        iv->bytes += cap - before;
     }
-    iv->cur_pid = pid;
-    iv->have_pid = 1;
-    uint32_t tid;
-    vs_rc rc = intern(iv, t, len, &tid);
-    if (rc != VS_OK) return vs_err_set(err, rc, "out of memory interning terms");
-    if (iv->n_occ == iv->cap_occ) {
-        size_t cap = iv->cap_occ ? iv->cap_occ * 2 : 1024;
-        occ *o = realloc(iv->occ, cap * sizeof *o);
-        if (!o) return vs_err_set(err, VS_ENOMEM, "out of memory");
-        iv->occ = o;
-        iv->cap_occ = cap;
+    uint8_t *p = e->post.p + e->post.len, *p0 = p;
+    p += vs_varint_put(p, e->df ? pid - e->last_pid : pid);
+    p += vs_varint_put(p, tf);
+    uint32_t prev = 0;
+    for (uint32_t k = 0; k < tf; k++) {
+        p += vs_varint_put(p, k ? pos[k] - prev : pos[k]);
+        prev = pos[k];
     }
-    iv->occ[iv->n_occ++] = (occ){ tid, pos };
+    e->post.len += (size_t)(p - p0);
+    e->df++;
+    e->last_pid = pid;
     return VS_OK;
 }
 
-static int cmp_occ(const void *a, const void *b) {
-    const occ *x = a, *y = b;
-    if (x->tid != y->tid) return x->tid < y->tid ? -1 : 1;
-    return x->pos < y->pos ? -1 : (x->pos > y->pos);
-}
-
-vs_rc vs_invert_end_passage(vs_invert *iv, vs_err *err) {
-    if (!iv->have_pid) return VS_OK;
-    iv->have_pid = 0;
-    if (iv->n_occ == 0) return VS_OK;
-    qsort(iv->occ, iv->n_occ, sizeof *iv->occ, cmp_occ);
-    vs_rc rc = VS_OK;
-    for (size_t i = 0; i < iv->n_occ;) {
-        size_t j = i;
-        while (j < iv->n_occ && iv->occ[j].tid == iv->occ[i].tid) j++;
-        term *e = &iv->terms[iv->occ[i].tid];
-        size_t before = e->post.cap;
-        vs_buf_putvar(&e->post, e->df ? iv->cur_pid - e->last_pid : iv->cur_pid, &rc);
-        vs_buf_putvar(&e->post, j - i, &rc);
-        uint32_t prev = 0;
-        for (size_t k = i; k < j; k++) {
-            vs_buf_putvar(&e->post, k == i ? iv->occ[k].pos : iv->occ[k].pos - prev, &rc);
-            prev = iv->occ[k].pos;
-        }
-        iv->bytes += e->post.cap - before;
-        e->df++;
-        e->last_pid = iv->cur_pid;
-        i = j;
-    }
-    iv->n_occ = 0;
-    if (rc != VS_OK) return vs_err_set(err, VS_ENOMEM, "out of memory while inverting");
-    return VS_OK;
-}
-
-static const vs_invert *sort_iv; /* qsort has no context argument in C11 */
-static int cmp_tid(const void *a, const void *b) {
-    const term *x = &sort_iv->terms[*(const uint32_t *)a], *y = &sort_iv->terms[*(const uint32_t *)b];
+static int cmp_tid(const void *a, const void *b, void *ctx) {
+    const vs_invert *iv = ctx;
+    const term *x = &iv->terms[*(const uint32_t *)a], *y = &iv->terms[*(const uint32_t *)b];
     size_t m = x->len < y->len ? x->len : y->len;
-    int c = memcmp(sort_iv->strs.p + x->str_off, sort_iv->strs.p + y->str_off, m);
+    int c = memcmp(iv->strs.p + x->str_off, iv->strs.p + y->str_off, m);
     if (c) return c;
     return x->len < y->len ? -1 : (x->len > y->len);
 }
 
-vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, vs_err *err) {
-    vs_rc rc = vs_invert_end_passage(iv, err);
-    if (rc != VS_OK) return rc;
+static uint32_t *sorted_terms(vs_invert *iv) {
     uint32_t *order = malloc((iv->n_terms ? iv->n_terms : 1) * sizeof *order);
-    if (!order) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    if (!order) return NULL;
     for (size_t i = 0; i < iv->n_terms; i++) order[i] = (uint32_t)i;
-    sort_iv = iv;
-    qsort(order, iv->n_terms, sizeof *order, cmp_tid);
-    sort_iv = NULL;
-    uint32_t *pids = NULL, *tfs = NULL, *pos = NULL;
-    size_t cap_p = 0, cap_pos = 0;
-    for (size_t oi = 0; oi < iv->n_terms && rc == VS_OK; oi++) {
-        term *e = &iv->terms[order[oi]];
-        if (e->df > cap_p) {
-            size_t c = e->df * 2;
-            uint32_t *a = realloc(pids, c * sizeof *a), *b2 = a ? realloc(tfs, c * sizeof *b2) : NULL;
-            if (a) pids = a;
-            if (b2) tfs = b2;
-            if (!a || !b2) { rc = vs_err_set(err, VS_ENOMEM, "out of memory"); break; }
-            cap_p = c;
-        }
-        const uint8_t *p = e->post.p, *end = p + e->post.len;
-        size_t npos = 0;
-        uint32_t pid = 0;
-        for (uint32_t d = 0; d < e->df; d++) {
-            uint64_t gap = 0, tf = 0;
-            p += vs_varint_get(p, end, &gap);
-            p += vs_varint_get(p, end, &tf);
-            pid = d ? pid + (uint32_t)gap : (uint32_t)gap;
-            pids[d] = pid;
-            tfs[d] = (uint32_t)tf;
-            if (npos + tf > cap_pos) {
-                size_t c = (npos + tf) * 2;
-                uint32_t *a = realloc(pos, c * sizeof *a);
-                if (!a) { rc = vs_err_set(err, VS_ENOMEM, "out of memory"); break; }
-                pos = a;
-                cap_pos = c;
-            }
-            uint32_t cur = 0;
-            for (uint64_t k = 0; k < tf; k++) {
-                uint64_t g = 0;
-                p += vs_varint_get(p, end, &g);
-                cur = k ? cur + (uint32_t)g : (uint32_t)g;
-                pos[npos++] = cur;
-            }
-        }
-        if (rc == VS_OK)
-            rc = vs_segwriter_add_term(w, (const char *)iv->strs.p + e->str_off, e->len, e->df, pids, tfs, pos, err);
+    qsort_r(order, iv->n_terms, sizeof *order, cmp_tid, iv);
+    return order;
+}
+
+vs_rc vs_invert_spill(vs_invert *iv, vs_err *err) {
+    if (!iv->prefix) return vs_err_set(err, VS_EINTERNAL, "inverter cannot spill: no temporary directory");
+    if (iv->n_terms == 0) return VS_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s.run%u", iv->prefix, iv->n_runs);
+    char **runs = realloc(iv->runs, (iv->n_runs + 1) * sizeof *runs);
+    if (!runs) return nomem(err);
+    iv->runs = runs;
+    if (!(iv->runs[iv->n_runs] = strdup(path))) return nomem(err);
+    iv->n_runs++;
+    uint32_t *order = sorted_terms(iv);
+    if (!order) return nomem(err);
+    vs_wbuf wb;
+    vs_rc rc = vs_wbuf_open(&wb, path, 256 * 1024, err);
+    if (rc != VS_OK) {
+        free(order);
+        return rc;
     }
-    free(pids);
-    free(tfs);
+    vs_wbuf_put(&wb, RUN_MAGIC, 8);
+    for (size_t i = 0; i < iv->n_terms && wb.rc == VS_OK; i++) {
+        term *e = &iv->terms[order[i]];
+        vs_wbuf_putvar(&wb, e->len);
+        vs_wbuf_put(&wb, iv->strs.p + e->str_off, e->len);
+        vs_wbuf_putvar(&wb, e->df);
+        vs_wbuf_putvar(&wb, e->post.len);
+        vs_wbuf_put(&wb, e->post.p, e->post.len);
+    }
+    vs_wbuf_putvar(&wb, 0);
+    free(order);
+    if ((rc = vs_wbuf_close(&wb, 0)) != VS_OK) {
+        *err = wb.err;
+        return rc;
+    }
+    table_free(iv);
+    if (table_init(iv) != VS_OK) return nomem(err);
+    return VS_OK;
+}
+
+/* ---- reading runs back ---- */
+
+typedef struct runrd {
+    int fd;
+    const char *path;
+    uint8_t *buf;
+    size_t cap, pos, len;
+    uint64_t file_off;          /* offset of buf[len] in the file */
+    int eof;
+    /* current term */
+    char *term;
+    size_t tlen, tcap;
+    uint64_t df;
+    uint64_t left;              /* postings bytes not yet consumed */
+    /* memory source (no file): the in-memory table, term by term */
+    const vs_invert *mem;
+    const uint32_t *order;
+    size_t mi;
+    const uint8_t *mp, *mend;
+    int done;
+} runrd;
+
+static vs_rc rr_fill(runrd *r, vs_err *err) {
+    if (r->pos > 0) {
+        memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+        r->len -= r->pos;
+        r->pos = 0;
+    }
+    while (!r->eof && r->len < r->cap) {
+        ssize_t k = pread(r->fd, r->buf + r->len, r->cap - r->len, (off_t)r->file_off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return vs_err_errno(err, VS_EIO, errno, "cannot read '%s'", r->path);
+        if (k == 0) r->eof = 1;
+        r->len += (size_t)k;
+        r->file_off += (uint64_t)k;
+    }
+    return VS_OK;
+}
+
+static vs_rc rr_bad(runrd *r, vs_err *err) {
+    return vs_err_set(err, VS_EIO, "temporary run '%s' is damaged", r->path ? r->path : "(memory)");
+}
+
+static vs_rc rr_var(runrd *r, uint64_t *v, vs_err *err) {
+    if (r->mem) {
+        size_t k = vs_varint_get(r->mp, r->mend, v);
+        if (!k) return rr_bad(r, err);
+        r->mp += k;
+        return VS_OK;
+    }
+    if (r->len - r->pos < 10 && !r->eof) {
+        vs_rc rc = rr_fill(r, err);
+        if (rc != VS_OK) return rc;
+    }
+    size_t k = vs_varint_get(r->buf + r->pos, r->buf + r->len, v);
+    if (!k) return rr_bad(r, err);
+    r->pos += k;
+    return VS_OK;
+}
+
+static vs_rc rr_bytes(runrd *r, void *out, size_t n, vs_err *err) {
+    uint8_t *o = out;
+    while (n > 0) {
+        if (r->pos == r->len) {
+            if (r->eof) return rr_bad(r, err);
+            vs_rc rc = rr_fill(r, err);
+            if (rc != VS_OK) return rc;
+            if (r->pos == r->len) return rr_bad(r, err);
+        }
+        size_t k = r->len - r->pos < n ? r->len - r->pos : n;
+        memcpy(o, r->buf + r->pos, k);
+        r->pos += k;
+        o += k;
+        n -= k;
+    }
+    return VS_OK;
+}
+
+/* Loads the next term header; r->done at the end. */
+static vs_rc rr_next(runrd *r, vs_err *err) {
+    if (r->mem) {
+        if (r->mi >= r->mem->n_terms) {
+            r->done = 1;
+            return VS_OK;
+        }
+        const term *e = &r->mem->terms[r->order[r->mi++]];
+        r->term = (char *)r->mem->strs.p + e->str_off;
+        r->tlen = e->len;
+        r->df = e->df;
+        r->mp = e->post.p;
+        r->mend = e->post.p + e->post.len;
+        return VS_OK;
+    }
+    /* skip what the previous term left unread (nothing, normally) */
+    uint64_t len;
+    vs_rc rc;
+    while (r->left > 0) {
+        uint8_t tmp[256];
+        size_t k = r->left < sizeof tmp ? (size_t)r->left : sizeof tmp;
+        if ((rc = rr_bytes(r, tmp, k, err)) != VS_OK) return rc;
+        r->left -= k;
+    }
+    if ((rc = rr_var(r, &len, err)) != VS_OK) return rc;
+    if (len == 0) {
+        r->done = 1;
+        return VS_OK;
+    }
+    if (len > 65535) return rr_bad(r, err);
+    if (len > r->tcap) {
+        char *t = realloc(r->term, len);
+        if (!t) return nomem(err);
+        r->term = t;
+        r->tcap = len;
+    }
+    r->tlen = len;
+    if ((rc = rr_bytes(r, r->term, len, err)) != VS_OK) return rc;
+    if ((rc = rr_var(r, &r->df, err)) != VS_OK) return rc;
+    if ((rc = rr_var(r, &r->left, err)) != VS_OK) return rc;
+    return VS_OK;
+}
+
+static int rr_cmp(const runrd *a, const runrd *b) {
+    size_t m = a->tlen < b->tlen ? a->tlen : b->tlen;
+    int c = memcmp(a->term, b->term, m);
+    if (c) return c;
+    return a->tlen < b->tlen ? -1 : (a->tlen > b->tlen);
+}
+
+/* Streams the current term's postings of r into w. */
+static vs_rc rr_postings(runrd *r, vs_segwriter *w, uint32_t **pos, size_t *pcap, vs_err *err) {
+    uint32_t pid = 0;
+    vs_rc rc;
+    uint64_t start = r->file_off - (r->len - r->pos); /* file offset of the read cursor */
+    for (uint64_t d = 0; d < r->df; d++) {
+        uint64_t gap, tf;
+        if ((rc = rr_var(r, &gap, err)) != VS_OK || (rc = rr_var(r, &tf, err)) != VS_OK) return rc;
+        pid = d ? pid + (uint32_t)gap : (uint32_t)gap;
+        if (tf == 0 || tf > UINT32_MAX) return rr_bad(r, err);
+        if (tf > *pcap) {
+            size_t c = (size_t)tf * 2;
+            uint32_t *np = reallocarray(*pos, c, sizeof *np);
+            if (!np) return nomem(err);
+            *pos = np;
+            *pcap = c;
+        }
+        uint32_t cur = 0;
+        for (uint64_t k = 0; k < tf; k++) {
+            uint64_t g;
+            if ((rc = rr_var(r, &g, err)) != VS_OK) return rc;
+            cur = k ? cur + (uint32_t)g : (uint32_t)g;
+            (*pos)[k] = cur;
+        }
+        if ((rc = vs_segwriter_term_add(w, pid, (uint32_t)tf, *pos, err)) != VS_OK) return rc;
+    }
+    if (!r->mem) {
+        uint64_t used = r->file_off - (r->len - r->pos) - start;
+        if (used != r->left) return rr_bad(r, err);
+        r->left = 0;
+    }
+    return VS_OK;
+}
+
+static void hdown(runrd **h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && (rr_cmp(h[l], h[m]) < 0 || (rr_cmp(h[l], h[m]) == 0 && h[l] < h[m]))) m = l;
+        if (l + 1 < n && (rr_cmp(h[l + 1], h[m]) < 0 || (rr_cmp(h[l + 1], h[m]) == 0 && h[l + 1] < h[m]))) m = l + 1;
+        if (m == i) return;
+        runrd *t = h[i]; h[i] = h[m]; h[m] = t;
+        i = m;
+    }
+}
+
+vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, size_t read_mem, vs_err *err) {
+    vs_rc rc = VS_OK;
+    uint32_t *order = NULL;
+    /* With runs on disk, the rest of memory becomes one more run (frees it before reading). */
+    if (iv->n_runs > 0 && iv->n_terms > 0 && (rc = vs_invert_spill(iv, err)) != VS_OK) return rc;
+    size_t nr = iv->n_runs ? iv->n_runs : 1;
+    runrd *rd = calloc(nr, sizeof *rd);
+    runrd **heap = calloc(nr, sizeof *heap);
+    runrd **cur = calloc(nr, sizeof *cur);
+    uint32_t *pos = NULL;
+    size_t pcap = 0, hn = 0;
+    if (!rd || !heap || !cur) { rc = nomem(err); goto out; }
+    if (iv->n_runs == 0) {
+        if (!(order = sorted_terms(iv))) { rc = nomem(err); goto out; }
+        rd[0].mem = iv;
+        rd[0].order = order;
+        rd[0].fd = -1;
+    } else {
+        size_t each = read_mem / nr;
+        if (each < 16 * 1024) each = 16 * 1024;
+        if (each > 1024 * 1024) each = 1024 * 1024;
+        for (size_t i = 0; i < nr; i++) {
+            rd[i].fd = -1;
+            rd[i].path = iv->runs[i];
+            if (!(rd[i].buf = malloc(each))) { rc = nomem(err); goto out; }
+            rd[i].cap = each;
+            if ((rd[i].fd = open(iv->runs[i], O_RDONLY | O_CLOEXEC)) < 0) {
+                rc = vs_err_errno(err, VS_EIO, errno, "cannot reopen '%s'", iv->runs[i]);
+                goto out;
+            }
+            uint8_t magic[8];
+            if ((rc = rr_bytes(&rd[i], magic, 8, err)) != VS_OK) goto out;
+            if (memcmp(magic, RUN_MAGIC, 8) != 0) { rc = rr_bad(&rd[i], err); goto out; }
+        }
+    }
+    for (size_t i = 0; i < nr; i++) {
+        if ((rc = rr_next(&rd[i], err)) != VS_OK) goto out;
+        if (!rd[i].done) heap[hn++] = &rd[i];
+    }
+    for (size_t i = hn; i-- > 0;) hdown(heap, hn, i);
+    while (hn > 0) {
+        size_t nc = 0;
+        runrd *top = heap[0];
+        do {
+            cur[nc++] = heap[0];
+            heap[0] = heap[--hn];
+            hdown(heap, hn, 0);
+        } while (hn > 0 && rr_cmp(heap[0], top) == 0);
+        /* runs in run order (their passages increase with the run number) */
+        for (size_t a = 1; a < nc; a++)
+            for (size_t b = a; b > 0 && cur[b] < cur[b - 1]; b--) { runrd *t = cur[b]; cur[b] = cur[b - 1]; cur[b - 1] = t; }
+        if ((rc = vs_segwriter_term_begin(w, top->term, top->tlen, err)) != VS_OK) goto out;
+        for (size_t j = 0; j < nc; j++)
+            if ((rc = rr_postings(cur[j], w, &pos, &pcap, err)) != VS_OK) goto out;
+        if ((rc = vs_segwriter_term_end(w, err)) != VS_OK) goto out;
+        for (size_t j = 0; j < nc; j++) {
+            if ((rc = rr_next(cur[j], err)) != VS_OK) goto out;
+            if (cur[j]->done) continue;
+            size_t i = hn++;
+            heap[i] = cur[j];
+            while (i > 0) {
+                size_t p = (i - 1) / 2;
+                int c = rr_cmp(heap[i], heap[p]);
+                if (c > 0 || (c == 0 && heap[i] > heap[p])) break;
+                runrd *t = heap[i]; heap[i] = heap[p]; heap[p] = t;
+                i = p;
+            }
+        }
+    }
+out:
+    if (rd)
+        for (size_t i = 0; i < nr; i++) {
+            if (rd[i].fd >= 0) close(rd[i].fd);
+            free(rd[i].buf);
+            if (!rd[i].mem) free(rd[i].term);
+        }
+    free(rd);
+    free(heap);
+    free(cur);
     free(pos);
     free(order);
     return rc;

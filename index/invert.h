@@ -1,8 +1,15 @@
-/* invert.h: in-memory inversion: (passage, term, position) -> per-term postings, handed to a
- * segment writer in term order. Terms are interned once (XXH3 open-addressing table); each
- * term's postings accumulate as varints (passage gap, tf, position gaps) in its own buffer,
- * so memory is about 3-4 bytes per token plus the vocabulary. vs_invert_bytes() reports it so
- * that a caller can cut a segment before a memory budget is reached. */
+/* invert.h: bounded-memory inversion: passages (each a list of distinct terms with their
+ * positions) -> per-term postings, handed to a segment writer in term order (DESIGN.md §7).
+ *
+ * Terms are interned in an open-addressing table keyed by a 64-bit hash the caller computes
+ * (XXH3_64bits of the term bytes: analysis threads compute it once per distinct term of a batch,
+ * so the single inverting thread interns per batch term, not per token). Each term's postings accumulate as varints (passage gap, tf,
+ * position gaps) in its own buffer: about 3-4 bytes per token plus the vocabulary.
+ * vs_invert_bytes() is the memory it holds; when the caller finds it over its budget it calls
+ * vs_invert_spill(), which writes the terms, sorted, with their postings to a run file (a
+ * temporary TMP_PREFIX.runN, format at the top of invert.c) and frees everything. vs_invert_write()
+ * merges the runs and what is still in memory, term by term (one k-way merge with a bounded read
+ * buffer per run), into the segment writer. The segment is the same whatever the spills. */
 #ifndef VS_INVERT_H
 #define VS_INVERT_H
 
@@ -14,17 +21,24 @@
 
 typedef struct vs_invert vs_invert;
 
-VS_MUST_CHECK vs_rc vs_invert_new(vs_invert **out, vs_err *err);
+/* tmp_prefix: where runs go (NULL: never spill; vs_invert_spill is then an error). */
+VS_MUST_CHECK vs_rc vs_invert_new(const char *tmp_prefix, vs_invert **out, vs_err *err);
+/* Frees iv and removes its run files. NULL is a no-op. */
 void vs_invert_free(vs_invert *iv);
-/* Adds one token of passage pid (pids non-decreasing across calls; positions increasing
- * within a passage). */
-VS_MUST_CHECK vs_rc vs_invert_token(vs_invert *iv, uint32_t pid, const char *term, size_t len,
-                                    uint32_t pos, vs_err *err);
-/* Ends passage pid (flushes its term frequencies). */
-VS_MUST_CHECK vs_rc vs_invert_end_passage(vs_invert *iv, vs_err *err);
-/* Writes every term, sorted, into w. */
-VS_MUST_CHECK vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, vs_err *err);
+/* The id of a term (created if new); hash = XXH3_64bits(term, len). Ids are valid until the
+ * next vs_invert_spill(). */
+VS_MUST_CHECK vs_rc vs_invert_intern(vs_invert *iv, const char *term, size_t len, uint64_t hash,
+                                     uint32_t *tid, vs_err *err);
+/* Adds a posting of term tid: passage pid (increasing for each term), tf >= 1 and its tf
+ * increasing positions. */
+VS_MUST_CHECK vs_rc vs_invert_add(vs_invert *iv, uint32_t tid, uint32_t pid, uint32_t tf,
+                                  const uint32_t *pos, vs_err *err);
+/* Writes what is in memory as a sorted run and frees it. */
+VS_MUST_CHECK vs_rc vs_invert_spill(vs_invert *iv, vs_err *err);
+/* Writes every term, sorted, into w: runs and memory merged. read_mem = bytes of read buffer
+ * shared by the runs (each gets read_mem / runs, between 16 KiB and 1 MiB). */
+VS_MUST_CHECK vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, size_t read_mem, vs_err *err);
 size_t vs_invert_bytes(const vs_invert *iv);
-uint64_t vs_invert_terms(const vs_invert *iv);
+uint32_t vs_invert_runs(const vs_invert *iv);
 
 #endif

@@ -8,8 +8,73 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "catalog.h"
+#include "delfile.h"
 #include "le.h"
 #include "plist.h"
+
+/* One attempt at opening the snapshot the MANIFEST names. */
+static vs_rc open_once(vs_index *ix, const char *dir, vs_err *err) {
+    vs_rc rc = vs_manifest_read(dir, &ix->man, err);
+    if (rc != VS_OK) return rc;
+    size_t ns = ix->man.n_seg ? ix->man.n_seg : 1;
+    ix->seg = calloc(ns, sizeof *ix->seg);
+    ix->deleted = calloc(ns, sizeof *ix->deleted);
+    if (!ix->seg || !ix->deleted) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < ix->man.n_seg; i++) {
+        const vs_manifest_seg *ms = &ix->man.seg[i];
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, ms->name);
+        if ((rc = vs_segment_open(path, &ix->seg[i], err)) != VS_OK) return rc;
+        ix->n_seg = i + 1;
+        const vs_segment_meta *mt = vs_segment_get_meta(ix->seg[i]);
+        if (vs_segment_size(ix->seg[i]) != ms->size || vs_segment_trailer_hash(ix->seg[i]) != ms->trailer_hash ||
+            mt->n_docs != ms->n_docs || mt->n_passages != ms->n_passages || mt->total_len != ms->total_len)
+            return vs_err_set(err, VS_ECORRUPT, "index '%s' is inconsistent: '%s' is not the segment its MANIFEST names", dir, path);
+        if (ms->del_name) {
+            uint8_t *docs = NULL;
+            uint32_t nd = 0;
+            uint64_t np = 0;
+            rc = vs_delfile_read(dir, ms->del_name, ms->del_hash, ms->trailer_hash, mt->n_docs, &docs, &nd, err);
+            if (rc == VS_OK) rc = vs_delfile_passages(ix->seg[i], docs, &ix->deleted[i], &np, err);
+            free(docs);
+            if (rc != VS_OK) return rc;
+            if (nd != ms->n_del_docs || np != ms->n_del_passages)
+                return vs_err_set(err, VS_ECORRUPT, "index '%s' is inconsistent: '%s/%s' deletes %u documents (%" PRIu64
+                                  " passages), its MANIFEST says %" PRIu64 " (%" PRIu64 ")", dir, dir, ms->del_name, nd, np,
+                                  ms->n_del_docs, ms->n_del_passages);
+            ix->n_deleted += np;
+        }
+        ix->N += mt->n_passages;
+        ix->total_len += mt->total_len;
+    }
+    ix->avglen = ix->N ? (double)ix->total_len / (double)ix->N : 0.0;
+    return vs_analyze_new(&ix->man.acfg, &ix->an, err);
+}
+
+static void release(vs_index *ix) {
+    for (size_t i = 0; i < ix->n_seg; i++) vs_segment_close(ix->seg[i]);
+    if (ix->deleted)
+        for (size_t i = 0; i < (ix->man.n_seg ? ix->man.n_seg : 1); i++) free(ix->deleted[i]);
+    free(ix->deleted);
+    free(ix->seg);
+    vs_manifest_free(&ix->man);
+    vs_analyze_free(ix->an);
+    ix->deleted = NULL;
+    ix->seg = NULL;
+    ix->an = NULL;
+    ix->n_seg = 0;
+    ix->N = ix->total_len = ix->n_deleted = 0;
+}
+
+/* The generation in DIR/MANIFEST now (0 if unreadable). */
+static uint64_t current_generation(const char *dir) {
+    vs_manifest m;
+    if (vs_manifest_read(dir, &m, NULL) != VS_OK) return 0;
+    uint64_t g = m.generation;
+    vs_manifest_free(&m);
+    return g;
+}
 
 vs_rc vs_index_open(const char *dir, vs_index **out, vs_err *err) {
     *out = NULL;
@@ -19,40 +84,28 @@ vs_rc vs_index_open(const char *dir, vs_index **out, vs_err *err) {
         return vs_err_set(err, VS_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&ix->an_lock, NULL);
-    vs_rc rc = vs_manifest_read(dir, &ix->man, err);
-    if (rc != VS_OK) goto fail;
-    ix->seg = calloc(ix->man.n_seg ? ix->man.n_seg : 1, sizeof *ix->seg);
-    if (!ix->seg) { rc = vs_err_set(err, VS_ENOMEM, "out of memory"); goto fail; }
-    for (size_t i = 0; i < ix->man.n_seg; i++) {
-        const vs_manifest_seg *ms = &ix->man.seg[i];
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, ms->name);
-        if ((rc = vs_segment_open(path, &ix->seg[i], err)) != VS_OK) goto fail;
-        ix->n_seg = i + 1;
-        const vs_segment_meta *mt = vs_segment_get_meta(ix->seg[i]);
-        if (vs_segment_size(ix->seg[i]) != ms->size || vs_segment_trailer_hash(ix->seg[i]) != ms->trailer_hash ||
-            mt->n_docs != ms->n_docs || mt->n_passages != ms->n_passages || mt->total_len != ms->total_len) {
-            rc = vs_err_set(err, VS_ECORRUPT, "index '%s' is inconsistent: '%s' is not the segment its MANIFEST names", dir, path);
-            goto fail;
-        }
-        ix->N += mt->n_passages;
-        ix->total_len += mt->total_len;
+    /* A writer may commit between our reading the MANIFEST and opening the files it names, and
+     * remove files of the old snapshot: when a file is missing or disagrees and the MANIFEST
+     * has moved on meanwhile, open the new snapshot instead. */
+    vs_rc rc = VS_OK;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        rc = open_once(ix, dir, err);
+        if (rc == VS_OK || rc == VS_ENOENT || rc == VS_ENOMEM) break;
+        uint64_t gen = ix->man.generation;
+        release(ix);
+        if (gen == 0 || current_generation(dir) == gen) break;
     }
-    ix->avglen = ix->N ? (double)ix->total_len / (double)ix->N : 0.0;
-    if ((rc = vs_analyze_new(&ix->man.acfg, &ix->an, err)) != VS_OK) goto fail;
+    if (rc != VS_OK) {
+        vs_index_close(ix);
+        return rc;
+    }
     *out = ix;
     return VS_OK;
-fail:
-    vs_index_close(ix);
-    return rc;
 }
 
 void vs_index_close(vs_index *ix) {
     if (!ix) return;
-    for (size_t i = 0; i < ix->n_seg; i++) vs_segment_close(ix->seg[i]);
-    free(ix->seg);
-    vs_manifest_free(&ix->man);
-    vs_analyze_free(ix->an);
+    release(ix);
     pthread_mutex_destroy(&ix->an_lock);
     free(ix->dir);
     free(ix);
@@ -109,7 +162,33 @@ vs_rc vs_index_stats_get(vs_index *ix, vs_index_stats *st, vs_err *err) {
     st->stop_default = ix->man.acfg.stop_default;
     st->n_stopwords = ix->man.acfg.n_stopwords;
     st->unit_doc = ix->man.unit == 1;
+    for (size_t i = 0; i < ix->n_seg; i++) {
+        st->deleted_documents += ix->man.seg[i].n_del_docs;
+        st->deleted_passages += ix->man.seg[i].n_del_passages;
+    }
     return VS_OK;
+}
+
+/* The catalog must name live segments and document ranges inside them. */
+static vs_rc check_catalog(vs_index *ix, vs_err *err) {
+    if (!ix->man.cat_name) return VS_OK;
+    vs_catalog c;
+    vs_rc rc = vs_catalog_read(ix->dir, ix->man.cat_name, ix->man.cat_size, ix->man.cat_hash, &c, err);
+    if (rc != VS_OK) return rc;
+    if (c.n != ix->man.cat_files)
+        rc = vs_err_set(err, VS_ECORRUPT, "index '%s' is inconsistent: the catalog lists %zu files, its MANIFEST says %" PRIu64,
+                        ix->dir, c.n, ix->man.cat_files);
+    for (size_t i = 0; i < c.n && rc == VS_OK; i++) {
+        const vs_catalog_file *f = &c.v[i];
+        if (!f->seg) continue;
+        size_t s = 0;
+        while (s < ix->n_seg && ix->man.seg[s].trailer_hash != f->seg) s++;
+        if (s == ix->n_seg || (uint64_t)f->first_doc + f->n_docs > ix->man.seg[s].n_docs)
+            rc = vs_err_set(err, VS_ECORRUPT, "index '%s' is inconsistent: the catalog entry of '%s' points to no live segment",
+                            ix->dir, f->path);
+    }
+    vs_catalog_free(&c);
+    return rc;
 }
 
 vs_rc vs_index_check(vs_index *ix, vs_err *err) {
@@ -117,5 +196,6 @@ vs_rc vs_index_check(vs_index *ix, vs_err *err) {
         vs_rc rc = vs_segment_check(ix->seg[i], err);
         if (rc != VS_OK) return rc;
     }
-    return VS_OK;
+    /* Deletion files were verified at open (checksums, counts); the catalog is read here. */
+    return check_catalog(ix, err);
 }

@@ -1,7 +1,9 @@
 /* ixread.h: an open index (the library-internal view behind vsearch.h's vs_index).
  * Opening reads the MANIFEST, maps every segment it names, checks that each file is the one
- * the MANIFEST recorded (size, trailer hash, counts) and builds the analyzer from the recorded
- * configuration. The analyzer is shared and guarded by a mutex (query analysis is short). */
+ * the MANIFEST recorded (size, trailer hash, counts), reads each segment's deletion file into
+ * a passage bitmap, and builds the analyzer from the recorded configuration. If a writer
+ * commits meanwhile and removes a file of the snapshot being opened, open retries with the
+ * new MANIFEST: an open index is always one consistent snapshot. The analyzer is shared and guarded by a mutex (query analysis is short). */
 #ifndef VS_IXREAD_H
 #define VS_IXREAD_H
 
@@ -18,7 +20,8 @@ struct vs_index {
     vs_manifest man;
     vs_segment **seg;
     size_t n_seg;
-    uint64_t N;                 /* passages over all segments */
+    uint64_t N;                 /* passages over all segments (deleted ones included until merged) */
+    uint64_t n_deleted;         /* deleted passages (still counted in N, df, avglen) */
     uint64_t total_len;
     double avglen;
     vs_analyzer *an;

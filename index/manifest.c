@@ -13,11 +13,16 @@
 
 #include "buf.h"
 #include "le.h"
+#include "wfile.h"
 
 void vs_manifest_free(vs_manifest *m) {
     if (!m) return;
-    for (size_t i = 0; i < m->n_seg; i++) free(m->seg[i].name);
+    for (size_t i = 0; i < m->n_seg; i++) {
+        free(m->seg[i].name);
+        free(m->seg[i].del_name);
+    }
     free(m->seg);
+    free(m->cat_name);
     vs_analyze_config_free(&m->acfg);
     memset(m, 0, sizeof *m);
 }
@@ -48,7 +53,21 @@ vs_rc vs_manifest_encode(const vs_manifest *m, vs_buf *out) {
         vs_buf_put64(out, s->n_passages, &rc);
         vs_buf_put64(out, s->total_len, &rc);
         vs_buf_put64(out, s->trailer_hash, &rc);
+        size_t dl = s->del_name ? strlen(s->del_name) : 0;
+        if (dl > 255) return VS_EINTERNAL;
+        vs_buf_put16(out, (uint16_t)dl, &rc);
+        vs_buf_put(out, s->del_name, dl, &rc);
+        vs_buf_put64(out, dl ? s->n_del_docs : 0, &rc);
+        vs_buf_put64(out, dl ? s->n_del_passages : 0, &rc);
+        vs_buf_put64(out, dl ? s->del_hash : 0, &rc);
     }
+    size_t cl = m->cat_name ? strlen(m->cat_name) : 0;
+    if (cl > 255) return VS_EINTERNAL;
+    vs_buf_put16(out, (uint16_t)cl, &rc);
+    vs_buf_put(out, m->cat_name, cl, &rc);
+    vs_buf_put64(out, cl ? m->cat_size : 0, &rc);
+    vs_buf_put64(out, cl ? m->cat_hash : 0, &rc);
+    vs_buf_put64(out, cl ? m->cat_files : 0, &rc);
     if (rc != VS_OK) return rc;
     uint64_t h = XXH3_64bits(out->p, out->len);
     vs_buf_put64(out, h, &rc);
@@ -60,13 +79,43 @@ static vs_rc bad(vs_err *err, const char *name, size_t off, const char *what) {
     return vs_err_set(err, VS_ECORRUPT, "'%s' is damaged at byte %zu: %s", name, off, what);
 }
 
+/* A file name inside the index directory: 1..255 bytes, no '/', no NUL, not starting with '.'. */
+static int name_ok(const uint8_t *p, size_t n) {
+    return n > 0 && n <= 255 && !memchr(p, '/', n) && !memchr(p, '\0', n) && p[0] != '.';
+}
+
+/* Reads a u16-length-prefixed name at *q (length 0 allowed when `optional`). */
+static vs_rc get_name(const uint8_t **q, const uint8_t *end, const uint8_t *p, const char *name, int optional,
+                      size_t after, char **out, vs_err *err) {
+    *out = NULL;
+    if (end - *q < 2) return bad(err, name, (size_t)(*q - p), "truncated entry");
+    uint16_t nl = vs_le_get16(*q);
+    if ((size_t)(end - *q) < 2u + nl + after) return bad(err, name, (size_t)(*q - p), "truncated entry");
+    if (nl == 0 && optional) {
+        *q += 2;
+        return VS_OK;
+    }
+    if (!name_ok(*q + 2, nl)) return bad(err, name, (size_t)(*q - p), "bad file name");
+    char *nm = malloc((size_t)nl + 1);
+    if (!nm) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    memcpy(nm, *q + 2, nl);
+    nm[nl] = '\0';
+    *out = nm;
+    *q += 2 + nl;
+    return VS_OK;
+}
+
 vs_rc vs_manifest_decode(const uint8_t *p, size_t n, const char *name, vs_manifest *m, vs_err *err) {
     memset(m, 0, sizeof *m);
     if (n < 36 + 4 + 16) return bad(err, name, n, "too short for a MANIFEST");
     if (memcmp(p, VS_MAN_MAGIC, 8) != 0) return vs_err_set(err, VS_ECORRUPT, "'%s' is not a vsearch MANIFEST (bad magic)", name);
-    if (vs_le_get16(p + 8) != VS_MAN_MAJOR)
+    unsigned major = vs_le_get16(p + 8), minor = vs_le_get16(p + 10);
+    if (major != VS_MAN_MAJOR)
         return vs_err_set(err, VS_EVERSION, "'%s' uses index format %u; this vsearch reads %u: rebuild with 'vsearch build'",
-                          name, vs_le_get16(p + 8), VS_MAN_MAJOR);
+                          name, major, VS_MAN_MAJOR);
+    if (minor > VS_MAN_MINOR)
+        return vs_err_set(err, VS_EVERSION, "'%s' uses index format %u.%u; this vsearch reads up to %u.%u: rebuild with 'vsearch build'",
+                          name, major, minor, VS_MAN_MAJOR, VS_MAN_MINOR);
     if (memcmp(p + n - 8, VS_MAN_MAGIC, 8) != 0) return bad(err, name, n - 8, "bad trailer magic (truncated file?)");
     if (XXH3_64bits(p, n - 16) != vs_le_get64(p + n - 16)) return bad(err, name, n - 16, "checksum mismatch");
     const uint8_t *end = p + n - 16;
@@ -81,30 +130,47 @@ vs_rc vs_manifest_decode(const uint8_t *p, size_t n, const char *name, vs_manife
     const uint8_t *q = p + 36 + clen;
     uint32_t nseg = vs_le_get32(q);
     q += 4;
-    if (nseg > (size_t)(end - q) / 42) { vs_manifest_free(m); return bad(err, name, (size_t)(q - p) - 4, "segment count out of range"); }
+    size_t per = minor >= 1 ? 68 : 42; /* smallest entry */
+    if (nseg > (size_t)(end - q) / per) { vs_manifest_free(m); return bad(err, name, (size_t)(q - p) - 4, "segment count out of range"); }
     m->seg = calloc(nseg ? nseg : 1, sizeof *m->seg);
     if (!m->seg) { vs_manifest_free(m); return vs_err_set(err, VS_ENOMEM, "out of memory"); }
     for (uint32_t i = 0; i < nseg; i++) {
-        if (end - q < 2) { vs_manifest_free(m); return bad(err, name, (size_t)(q - p), "truncated segment entry"); }
-        uint16_t nl = vs_le_get16(q);
-        if (nl == 0 || (size_t)(end - q) < 2u + nl + 40u) { vs_manifest_free(m); return bad(err, name, (size_t)(q - p), "truncated segment entry"); }
-        char *nm = malloc((size_t)nl + 1);
-        if (!nm) { vs_manifest_free(m); return vs_err_set(err, VS_ENOMEM, "out of memory"); }
-        memcpy(nm, q + 2, nl);
-        nm[nl] = '\0';
-        m->seg[i].name = nm;
+        vs_manifest_seg *s = &m->seg[i];
         m->n_seg = i + 1;
-        if (memchr(nm, '/', nl) || memchr(nm, '\0', nl) || nm[0] == '.') { vs_manifest_free(m); return bad(err, name, (size_t)(q - p), "bad segment name"); }
-        q += 2 + nl;
-        m->seg[i].size = vs_le_get64(q);
-        m->seg[i].n_docs = vs_le_get64(q + 8);
-        m->seg[i].n_passages = vs_le_get64(q + 16);
-        m->seg[i].total_len = vs_le_get64(q + 24);
-        m->seg[i].trailer_hash = vs_le_get64(q + 32);
+        if ((rc = get_name(&q, end, p, name, 0, 40, &s->name, err)) != VS_OK) { vs_manifest_free(m); return rc; }
+        s->size = vs_le_get64(q);
+        s->n_docs = vs_le_get64(q + 8);
+        s->n_passages = vs_le_get64(q + 16);
+        s->total_len = vs_le_get64(q + 24);
+        s->trailer_hash = vs_le_get64(q + 32);
         q += 40;
+        if (s->n_docs > UINT32_MAX || s->n_passages > UINT32_MAX) { vs_manifest_free(m); return bad(err, name, (size_t)(q - p) - 32, "segment counts out of range"); }
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(m->seg[j].name, s->name) == 0) { vs_manifest_free(m); return bad(err, name, (size_t)(q - p), "a segment is named twice"); }
+        if (minor < 1) continue;
+        if ((rc = get_name(&q, end, p, name, 1, 24, &s->del_name, err)) != VS_OK) { vs_manifest_free(m); return rc; }
+        s->n_del_docs = vs_le_get64(q);
+        s->n_del_passages = vs_le_get64(q + 8);
+        s->del_hash = vs_le_get64(q + 16);
+        q += 24;
+        if (s->n_del_docs > s->n_docs || s->n_del_passages > s->n_passages || (!s->del_name && (s->n_del_docs || s->n_del_passages)))
+            { vs_manifest_free(m); return bad(err, name, (size_t)(q - p) - 24, "deletion counts out of range"); }
+    }
+    if (minor >= 1) {
+        if ((rc = get_name(&q, end, p, name, 1, 24, &m->cat_name, err)) != VS_OK) { vs_manifest_free(m); return rc; }
+        m->cat_size = vs_le_get64(q);
+        m->cat_hash = vs_le_get64(q + 8);
+        m->cat_files = vs_le_get64(q + 16);
+        q += 24;
     }
     if (q != end) { vs_manifest_free(m); return bad(err, name, (size_t)(q - p), "trailing bytes"); }
     return VS_OK;
+}
+
+int vs_manifest_names(const vs_manifest *m, const char *name) {
+    for (size_t i = 0; i < m->n_seg; i++)
+        if (strcmp(m->seg[i].name, name) == 0 || (m->seg[i].del_name && strcmp(m->seg[i].del_name, name) == 0)) return 1;
+    return m->cat_name && strcmp(m->cat_name, name) == 0;
 }
 
 vs_rc vs_manifest_read(const char *dir, vs_manifest *m, vs_err *err) {
@@ -139,16 +205,6 @@ vs_rc vs_manifest_read(const char *dir, vs_manifest *m, vs_err *err) {
     return rc;
 }
 
-static vs_rc fsync_dir(const char *dir, vs_err *err) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return vs_err_errno(err, VS_EIO, errno, "cannot open directory '%s'", dir);
-    int r = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (r != 0 && e != EINVAL) return vs_err_errno(err, VS_EIO, e, "cannot fsync directory '%s'", dir);
-    return VS_OK;
-}
-
 vs_rc vs_manifest_commit(const char *dir, const vs_manifest *m, vs_err *err) {
     char tmp[4096], fin[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s/MANIFEST.tmp", dir) >= sizeof tmp ||
@@ -157,19 +213,9 @@ vs_rc vs_manifest_commit(const char *dir, const vs_manifest *m, vs_err *err) {
     vs_buf b = VS_BUF_INIT;
     vs_rc rc = vs_manifest_encode(m, &b);
     if (rc != VS_OK) { vs_buf_free(&b); return vs_err_set(err, rc, "cannot encode the MANIFEST"); }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) { vs_buf_free(&b); return vs_err_errno(err, VS_EIO, errno, "cannot create '%s'", tmp); }
-    size_t done = 0;
-    while (done < b.len && rc == VS_OK) {
-        ssize_t k = write(fd, b.p + done, b.len - done);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) rc = vs_err_errno(err, VS_EIO, errno ? errno : EIO, "cannot write '%s'", tmp);
-        else done += (size_t)k;
-    }
+    rc = vs_wfile_put(tmp, b.p, b.len, err);
     vs_buf_free(&b);
-    if (rc == VS_OK && fsync(fd) != 0) rc = vs_err_errno(err, VS_EIO, errno, "cannot fsync '%s'", tmp);
-    if (close(fd) != 0 && rc == VS_OK) rc = vs_err_errno(err, VS_EIO, errno, "cannot close '%s'", tmp);
-    if (rc == VS_OK && rename(tmp, fin) != 0) rc = vs_err_errno(err, VS_EIO, errno, "cannot rename '%s' to '%s'", tmp, fin);
+    if (rc == VS_OK) rc = vs_wfile_rename(tmp, fin, err);
     if (rc != VS_OK) { unlink(tmp); return rc; }
-    return fsync_dir(dir, err);
+    return vs_wfile_fsync_dir(dir, err);
 }

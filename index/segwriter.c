@@ -1,10 +1,16 @@
-/* segwriter.c: builds the sections of a segment in memory and writes the file with its page
- * checksums, section table and trailer (index/FORMAT.md). */
+/* segwriter.c: builds the sections of a segment, in memory or streamed to temporary files, and
+ * writes the file with its page checksums, section table and trailer (index/FORMAT.md).
+ *
+ * Every section is a `sink`: a memory buffer, or a buffered temporary file. finish() lays the
+ * sections out in the fixed order of `order[]` below, 64-byte aligned, copying temporary files
+ * through a 1 MiB buffer (read(2), so the copy costs page cache, not resident memory), hashing
+ * each 4 KiB page as it goes out. */
 #include "segwriter.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <lz4.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,44 +20,177 @@
 #include "le.h"
 #include "postings.h"
 #include "segment.h"
+#include "wfile.h"
+
+/* Buffer of each temporary section file: 7 of them stay well under 1 MiB together. */
+#define SINK_BUF (128u * 1024)
+/* The final file goes out in writes of this size (a multiple of the page size). */
+#define OUT_BUF (1024u * 1024)
+
+typedef struct sink {
+    vs_buf mem;             /* memory mode */
+    vs_wbuf f;              /* file mode when f.path != NULL */
+    int file;
+    uint64_t len;
+} sink;
+
+enum { S_DICT_INDEX, S_DICT, S_POSTINGS, S_POSITIONS, S_LENS, S_PASSAGES, S_DOCS, S_STRINGS,
+       S_STORED_DIR, S_STORED, S_N };
+/* Sections streamed to temporary files in tmp mode (the others stay in memory). */
+static const int streamed[S_N] = { [S_DICT] = 1, [S_POSTINGS] = 1, [S_POSITIONS] = 1,
+                                   [S_PASSAGES] = 1, [S_DOCS] = 1, [S_STRINGS] = 1, [S_STORED] = 1 };
+static const char *const sink_name[S_N] = { "dictidx", "dict", "postings", "positions", "lens",
+                                            "passages", "docs", "strings", "storeddir", "stored" };
 
 struct vs_segwriter {
-    vs_buf meta, dict_index, dict, postings, positions, lens, passages, docs, strings,
-        stored_dir, stored;
+    sink s[S_N];
+    int tmp;                 /* streaming mode */
+    char *prefix;
+    vs_rc rc;                /* first sink failure */
     vs_buf stored_raw;       /* passage text of the stored block being filled */
-    uint32_t stored_first;   /* unused: kept implicit */
+    vs_buf zbuf;             /* compressed block (file mode) */
     uint32_t n_docs, n_passages, n_stored_blocks;
     uint64_t total_len, n_terms, n_postings, n_positions;
+    /* the last document's DOCS entry, written when the next one starts (its count grows) */
+    int have_doc;
+    uint32_t doc_first, doc_np, doc_idlen, doc_tlen, doc_plen;
+    uint64_t doc_off;
+    /* external ids, for DOCIDX */
+    vs_buf ids;
+    uint64_t *id_off;
+    uint32_t *id_len;
+    size_t id_cap;
     /* dictionary front coding */
     vs_buf last_term;
     uint32_t in_block;
-    /* doc ids for DOCIDX */
-    uint64_t *doc_str;       /* per doc: strings offset of its id */
-    uint32_t *doc_idlen;
-    size_t doc_cap;
-    vs_buf scratch;
+    /* the term being written */
+    int in_term;
+    vs_buf term;
+    uint32_t blk_docs[VS_BLOCK_DOCS], blk_tfs[VS_BLOCK_DOCS], blk_n;
+    uint32_t blk_max_tf, blk_min_len;
+    uint64_t blk_pos_off;
+    vs_buf blocks, skip;     /* encoded blocks and skip entries of the term */
+    uint64_t t_df, t_cf, t_pos_start;
+    uint32_t t_max_tf, t_min_len, t_last_pid, t_prev_last;
 };
+
+static vs_rc nomem(vs_err *err) {
+    return vs_err_set(err, VS_ENOMEM, "out of memory while building a segment");
+}
+
+/* ---- sinks ---- */
+
+static void sink_put(vs_segwriter *w, int i, const void *p, size_t n) {
+    sink *s = &w->s[i];
+    if (w->rc != VS_OK) return;
+    if (s->file) {
+        vs_wbuf_put(&s->f, p, n);
+        if (s->f.rc != VS_OK) w->rc = s->f.rc;
+    } else {
+        vs_rc rc = VS_OK;
+        vs_buf_put(&s->mem, p, n, &rc);
+        if (rc != VS_OK) w->rc = VS_ENOMEM;
+    }
+    if (w->rc == VS_OK) s->len += n;
+}
+
+static void sink_put32(vs_segwriter *w, int i, uint32_t v) {
+    uint8_t t[4];
+    vs_le_put32(t, v);
+    sink_put(w, i, t, 4);
+}
+
+static void sink_put64(vs_segwriter *w, int i, uint64_t v) {
+    uint8_t t[8];
+    vs_le_put64(t, v);
+    sink_put(w, i, t, 8);
+}
+
+static void sink_putvar(vs_segwriter *w, int i, uint64_t v) {
+    uint8_t t[10];
+    sink_put(w, i, t, vs_varint_put(t, v));
+}
+
+/* The message of a sink failure. */
+static vs_rc sink_fail(vs_segwriter *w, vs_err *err) {
+    for (int i = 0; i < S_N; i++)
+        if (w->s[i].file && w->s[i].f.rc != VS_OK) {
+            if (err) *err = w->s[i].f.err;
+            return w->s[i].f.rc;
+        }
+    return nomem(err);
+}
+
+#define CHECK_SINKS(w, err) do { if ((w)->rc != VS_OK) return sink_fail(w, err); } while (0)
+
+/* ---- construction ---- */
 
 vs_rc vs_segwriter_new(vs_segwriter **out, vs_err *err) {
     vs_segwriter *w = calloc(1, sizeof *w);
-    if (!w) return vs_err_set(err, VS_ENOMEM, "out of memory creating a segment writer");
+    if (!w) return nomem(err);
+    *out = w;
+    return VS_OK;
+}
+
+vs_rc vs_segwriter_new_tmp(const char *tmp_prefix, vs_segwriter **out, vs_err *err) {
+    *out = NULL;
+    vs_segwriter *w = calloc(1, sizeof *w);
+    if (!w || !(w->prefix = strdup(tmp_prefix))) {
+        free(w);
+        return nomem(err);
+    }
+    w->tmp = 1;
+    for (int i = 0; i < S_N; i++) {
+        if (!streamed[i]) continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s.%s", tmp_prefix, sink_name[i]);
+        vs_rc rc = vs_wbuf_open(&w->s[i].f, p, SINK_BUF, err);
+        if (rc != VS_OK) {
+            vs_segwriter_free(w);
+            return rc;
+        }
+        w->s[i].file = 1;
+    }
     *out = w;
     return VS_OK;
 }
 
 void vs_segwriter_free(vs_segwriter *w) {
     if (!w) return;
-    vs_buf *bufs[] = { &w->meta, &w->dict_index, &w->dict, &w->postings, &w->positions, &w->lens,
-                       &w->passages, &w->docs, &w->strings, &w->stored_dir, &w->stored,
-                       &w->stored_raw, &w->last_term, &w->scratch };
+    for (int i = 0; i < S_N; i++) {
+        vs_buf_free(&w->s[i].mem);
+        vs_wbuf_discard(&w->s[i].f);
+    }
+    vs_buf *bufs[] = { &w->stored_raw, &w->zbuf, &w->ids, &w->last_term, &w->term, &w->blocks, &w->skip };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) vs_buf_free(bufs[i]);
-    free(w->doc_str);
-    free(w->doc_idlen);
+    free(w->id_off);
+    free(w->id_len);
+    free(w->prefix);
     free(w);
 }
 
-static vs_rc nomem(vs_err *err) {
-    return vs_err_set(err, VS_ENOMEM, "out of memory while building a segment");
+size_t vs_segwriter_mem(const vs_segwriter *w) {
+    size_t n = sizeof *w + w->stored_raw.cap + w->zbuf.cap + w->ids.cap + w->id_cap * 12 + w->term.cap +
+               w->blocks.cap + w->skip.cap + w->last_term.cap;
+    for (int i = 0; i < S_N; i++) n += w->s[i].mem.cap + (w->s[i].file ? w->s[i].f.cap : 0);
+    return n;
+}
+
+uint32_t vs_segwriter_passages(const vs_segwriter *w) { return w->n_passages; }
+uint32_t vs_segwriter_docs(const vs_segwriter *w) { return w->n_docs; }
+
+/* ---- documents and passages ---- */
+
+static void emit_doc(vs_segwriter *w) {
+    if (!w->have_doc) return;
+    sink_put32(w, S_DOCS, w->doc_first);
+    sink_put32(w, S_DOCS, w->doc_np);
+    sink_put64(w, S_DOCS, w->doc_off);
+    sink_put32(w, S_DOCS, w->doc_idlen);
+    sink_put32(w, S_DOCS, w->doc_tlen);
+    sink_put32(w, S_DOCS, w->doc_plen);
+    sink_put32(w, S_DOCS, 0);
+    w->have_doc = 0;
 }
 
 vs_rc vs_segwriter_add_doc(vs_segwriter *w, const char *id, size_t id_len, const char *title,
@@ -61,32 +200,33 @@ vs_rc vs_segwriter_add_doc(vs_segwriter *w, const char *id, size_t id_len, const
     if (id_len == 0) return vs_err_set(err, VS_EDATA, "document with an empty id");
     if (id_len > UINT32_MAX || title_len > UINT32_MAX || path_len > UINT32_MAX)
         return vs_err_set(err, VS_EDATA, "document id, title or path too long");
-    if (w->n_docs == w->doc_cap) {
-        size_t cap = w->doc_cap ? w->doc_cap * 2 : 1024;
-        uint64_t *a = realloc(w->doc_str, cap * sizeof *a);
+    if (w->n_docs == w->id_cap) {
+        size_t cap = w->id_cap ? w->id_cap * 2 : 1024;
+        uint64_t *a = reallocarray(w->id_off, cap, sizeof *a);
         if (!a) return nomem(err);
-        w->doc_str = a;
-        uint32_t *b = realloc(w->doc_idlen, cap * sizeof *b);
+        w->id_off = a;
+        uint32_t *b = reallocarray(w->id_len, cap, sizeof *b);
         if (!b) return nomem(err);
-        w->doc_idlen = b;
-        w->doc_cap = cap;
+        w->id_len = b;
+        w->id_cap = cap;
     }
     vs_rc rc = VS_OK;
-    uint64_t off = w->strings.len;
-    w->doc_str[w->n_docs] = off;
-    w->doc_idlen[w->n_docs] = (uint32_t)id_len;
-    vs_buf_put(&w->strings, id, id_len, &rc);
-    vs_buf_put(&w->strings, title, title_len, &rc);
-    vs_buf_put(&w->strings, path, path_len, &rc);
-    /* DOCS entry (32 bytes); n_passages is patched as passages arrive. */
-    vs_buf_put32(&w->docs, w->n_passages, &rc);
-    vs_buf_put32(&w->docs, 0, &rc);
-    vs_buf_put64(&w->docs, off, &rc);
-    vs_buf_put32(&w->docs, (uint32_t)id_len, &rc);
-    vs_buf_put32(&w->docs, (uint32_t)title_len, &rc);
-    vs_buf_put32(&w->docs, (uint32_t)path_len, &rc);
-    vs_buf_put32(&w->docs, 0, &rc);
+    w->id_off[w->n_docs] = w->ids.len;
+    w->id_len[w->n_docs] = (uint32_t)id_len;
+    vs_buf_put(&w->ids, id, id_len, &rc);
     if (rc != VS_OK) return nomem(err);
+    emit_doc(w);
+    w->have_doc = 1;
+    w->doc_first = w->n_passages;
+    w->doc_np = 0;
+    w->doc_off = w->s[S_STRINGS].len;
+    w->doc_idlen = (uint32_t)id_len;
+    w->doc_tlen = (uint32_t)title_len;
+    w->doc_plen = (uint32_t)path_len;
+    sink_put(w, S_STRINGS, id, id_len);
+    sink_put(w, S_STRINGS, title, title_len);
+    sink_put(w, S_STRINGS, path, path_len);
+    CHECK_SINKS(w, err);
     *doc = w->n_docs++;
     return VS_OK;
 }
@@ -96,16 +236,24 @@ static vs_rc flush_stored(vs_segwriter *w, vs_err *err) {
     if (w->stored_raw.len > (size_t)LZ4_MAX_INPUT_SIZE)
         return vs_err_set(err, VS_EDATA, "stored text block too large for LZ4");
     int bound = LZ4_compressBound((int)w->stored_raw.len);
-    vs_rc rc = vs_buf_reserve(&w->stored, (size_t)bound);
-    if (rc != VS_OK) return nomem(err);
-    int n = LZ4_compress_default((const char *)w->stored_raw.p, (char *)w->stored.p + w->stored.len,
+    /* Memory mode compresses straight into the section; file mode into a reused buffer. */
+    int file = w->s[S_STORED].file;
+    vs_buf *dst = file ? &w->zbuf : &w->s[S_STORED].mem;
+    if (file) vs_buf_reset(dst);
+    if (vs_buf_reserve(dst, (size_t)bound) != VS_OK) return nomem(err);
+    int n = LZ4_compress_default((const char *)w->stored_raw.p, (char *)dst->p + dst->len,
                                  (int)w->stored_raw.len, bound);
     if (n <= 0) return vs_err_set(err, VS_EINTERNAL, "LZ4 compression failed");
-    vs_buf_put64(&w->stored_dir, w->stored.len, &rc);
-    vs_buf_put32(&w->stored_dir, (uint32_t)n, &rc);
-    vs_buf_put32(&w->stored_dir, (uint32_t)w->stored_raw.len, &rc);
-    if (rc != VS_OK) return nomem(err);
-    w->stored.len += (size_t)n;
+    sink_put64(w, S_STORED_DIR, w->s[S_STORED].len);
+    sink_put32(w, S_STORED_DIR, (uint32_t)n);
+    sink_put32(w, S_STORED_DIR, (uint32_t)w->stored_raw.len);
+    if (file) {
+        sink_put(w, S_STORED, dst->p, (size_t)n);
+    } else {
+        dst->len += (size_t)n;
+        w->s[S_STORED].len += (uint64_t)n;
+    }
+    CHECK_SINKS(w, err);
     w->n_stored_blocks++;
     vs_buf_reset(&w->stored_raw);
     return VS_OK;
@@ -121,26 +269,146 @@ vs_rc vs_segwriter_add_passage(vs_segwriter *w, const char *text, size_t len, ui
     if (w->stored_raw.len > 0 && w->stored_raw.len + len > VS_STORED_BLOCK &&
         (rc = flush_stored(w, err)) != VS_OK)
         return rc;
-    rc = VS_OK;
-    uint32_t doc = w->n_docs - 1;
-    uint8_t *d = w->docs.p + (size_t)doc * 32;
-    uint32_t pno = vs_le_get32(d + 4) + 1;
-    vs_le_put32(d + 4, pno);
-    vs_buf_put32(&w->lens, ntokens, &rc);
-    vs_buf_put32(&w->passages, doc, &rc);
-    vs_buf_put32(&w->passages, pno, &rc);
-    vs_buf_put32(&w->passages, w->n_stored_blocks, &rc);
-    vs_buf_put32(&w->passages, (uint32_t)w->stored_raw.len, &rc);
-    vs_buf_put32(&w->passages, (uint32_t)len, &rc);
-    vs_buf_put(&w->stored_raw, text, len, &rc);
-    if (rc != VS_OK) return nomem(err);
+    w->doc_np++;
+    sink_put32(w, S_LENS, ntokens);
+    sink_put32(w, S_PASSAGES, w->n_docs - 1);
+    sink_put32(w, S_PASSAGES, w->doc_np);
+    sink_put32(w, S_PASSAGES, w->n_stored_blocks);
+    sink_put32(w, S_PASSAGES, (uint32_t)w->stored_raw.len);
+    sink_put32(w, S_PASSAGES, (uint32_t)len);
+    CHECK_SINKS(w, err);
+    if (vs_buf_append(&w->stored_raw, text, len) != VS_OK) return nomem(err);
     w->total_len += ntokens;
     *pid = w->n_passages++;
     return VS_OK;
 }
 
 static uint32_t plen_of(const vs_segwriter *w, uint32_t pid) {
-    return vs_le_get32(w->lens.p + (size_t)pid * 4);
+    return vs_le_get32(w->s[S_LENS].mem.p + (size_t)pid * 4);
+}
+
+/* ---- terms ---- */
+
+vs_rc vs_segwriter_term_begin(vs_segwriter *w, const char *term, size_t len, vs_err *err) {
+    if (w->in_term) return vs_err_set(err, VS_EINTERNAL, "term begun inside another term");
+    if (len == 0 || len > 65535) return vs_err_set(err, VS_EINTERNAL, "term of %zu bytes", len);
+    if (w->n_terms > 0) {
+        size_t m = len < w->last_term.len ? len : w->last_term.len;
+        int c = memcmp(term, w->last_term.p, m);
+        if (c < 0 || (c == 0 && len <= w->last_term.len))
+            return vs_err_set(err, VS_EINTERNAL, "terms out of order at '%.*s'", (int)len, term);
+    }
+    vs_buf_reset(&w->term);
+    if (vs_buf_append(&w->term, term, len) != VS_OK) return nomem(err);
+    vs_buf_reset(&w->blocks);
+    vs_buf_reset(&w->skip);
+    w->in_term = 1;
+    w->blk_n = 0;
+    w->t_df = w->t_cf = 0;
+    w->t_max_tf = 0;
+    w->t_min_len = UINT32_MAX;
+    w->t_pos_start = w->s[S_POSITIONS].len;
+    return VS_OK;
+}
+
+static vs_rc flush_block(vs_segwriter *w, vs_err *err) {
+    uint64_t data_off = w->blocks.len;
+    if (data_off > UINT32_MAX || w->blk_pos_off > UINT32_MAX)
+        return vs_err_set(err, VS_EDATA, "postings of '%.*s' exceed 4 GiB", (int)w->term.len, (const char *)w->term.p);
+    int have_prev = w->skip.len > 0;
+    vs_rc rc = vs_postings_encode_block(w->blk_docs, w->blk_tfs, w->blk_n, have_prev, w->t_prev_last, &w->blocks);
+    if (rc != VS_OK) return nomem(err);
+    uint8_t e[VS_SKIP_ENTRY];
+    vs_le_put32(e, w->blk_docs[w->blk_n - 1]);
+    vs_le_put32(e + 4, (uint32_t)data_off);
+    vs_le_put32(e + 8, (uint32_t)w->blk_pos_off);
+    vs_le_put32(e + 12, w->blk_max_tf);
+    vs_le_put32(e + 16, w->blk_min_len);
+    if (vs_buf_append(&w->skip, e, sizeof e) != VS_OK) return nomem(err);
+    if (w->blk_max_tf > w->t_max_tf) w->t_max_tf = w->blk_max_tf;
+    if (w->blk_min_len < w->t_min_len) w->t_min_len = w->blk_min_len;
+    w->t_prev_last = w->blk_docs[w->blk_n - 1];
+    w->blk_n = 0;
+    return VS_OK;
+}
+
+vs_rc vs_segwriter_term_add(vs_segwriter *w, uint32_t pid, uint32_t tf, const uint32_t *pos, vs_err *err) {
+    const char *t = (const char *)w->term.p;
+    int tl = (int)w->term.len;
+    if (!w->in_term) return vs_err_set(err, VS_EINTERNAL, "posting outside a term");
+    if (pid >= w->n_passages || (w->t_df > 0 && pid <= w->t_last_pid) || tf == 0)
+        return vs_err_set(err, VS_EINTERNAL, "bad postings for '%.*s'", tl, t);
+    if (w->blk_n == 0) {
+        w->blk_max_tf = 0;
+        w->blk_min_len = UINT32_MAX;
+        w->blk_pos_off = w->s[S_POSITIONS].len - w->t_pos_start;
+    }
+    uint32_t prev = 0;
+    uint8_t vb[10 * 64];
+    size_t vn = 0;
+    for (uint32_t j = 0; j < tf; j++) {
+        if (j > 0 && pos[j] <= prev)
+            return vs_err_set(err, VS_EINTERNAL, "positions out of order for '%.*s'", tl, t);
+        vn += vs_varint_put(vb + vn, j == 0 ? pos[j] : pos[j] - prev - 1);
+        prev = pos[j];
+        if (vn > sizeof vb - 10) {
+            sink_put(w, S_POSITIONS, vb, vn);
+            vn = 0;
+        }
+    }
+    sink_put(w, S_POSITIONS, vb, vn);
+    CHECK_SINKS(w, err);
+    uint32_t pl = plen_of(w, pid);
+    if (tf > w->blk_max_tf) w->blk_max_tf = tf;
+    if (pl < w->blk_min_len) w->blk_min_len = pl;
+    w->blk_docs[w->blk_n] = pid;
+    w->blk_tfs[w->blk_n] = tf;
+    w->t_last_pid = pid;
+    w->t_df++;
+    w->t_cf += tf;
+    if (++w->blk_n == VS_BLOCK_DOCS) return flush_block(w, err);
+    return VS_OK;
+}
+
+vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err) {
+    if (!w->in_term) return vs_err_set(err, VS_EINTERNAL, "term end outside a term");
+    w->in_term = 0;
+    if (w->t_df == 0) return VS_OK; /* every posting dropped: no entry */
+    vs_rc rc;
+    if (w->blk_n > 0 && (rc = flush_block(w, err)) != VS_OK) return rc;
+    uint64_t nblocks = w->skip.len / VS_SKIP_ENTRY;
+    uint64_t post_start = w->s[S_POSTINGS].len;
+    if (nblocks > 1) sink_put(w, S_POSTINGS, w->skip.p, w->skip.len);
+    sink_put(w, S_POSTINGS, w->blocks.p, w->blocks.len);
+    /* Dictionary entry (front coded within blocks of VS_DICT_BLOCK terms). */
+    const uint8_t *t = w->term.p;
+    size_t len = w->term.len, common = 0;
+    if (w->in_block == VS_DICT_BLOCK || w->n_terms == 0) {
+        w->in_block = 0;
+        sink_put64(w, S_DICT_INDEX, w->s[S_DICT].len);
+        sink_put64(w, S_DICT_INDEX, post_start);
+        sink_put64(w, S_DICT_INDEX, w->t_pos_start);
+    } else {
+        size_t m = len < w->last_term.len ? len : w->last_term.len;
+        while (common < m && t[common] == w->last_term.p[common]) common++;
+    }
+    sink_putvar(w, S_DICT, common);
+    sink_putvar(w, S_DICT, len - common);
+    sink_put(w, S_DICT, t + common, len - common);
+    sink_putvar(w, S_DICT, w->t_df);
+    sink_putvar(w, S_DICT, w->t_cf);
+    sink_putvar(w, S_DICT, w->s[S_POSTINGS].len - post_start);
+    sink_putvar(w, S_DICT, w->s[S_POSITIONS].len - w->t_pos_start);
+    sink_putvar(w, S_DICT, w->t_max_tf);
+    sink_putvar(w, S_DICT, w->t_min_len);
+    CHECK_SINKS(w, err);
+    vs_buf_reset(&w->last_term);
+    if (vs_buf_append(&w->last_term, t, len) != VS_OK) return nomem(err);
+    w->in_block++;
+    w->n_terms++;
+    w->n_postings += w->t_df;
+    w->n_positions += w->t_cf;
+    return VS_OK;
 }
 
 vs_rc vs_segwriter_add_term(vs_segwriter *w, const char *term, size_t len, size_t df,
@@ -149,92 +417,17 @@ vs_rc vs_segwriter_add_term(vs_segwriter *w, const char *term, size_t len, size_
     if (len == 0 || len > 65535) return vs_err_set(err, VS_EINTERNAL, "term of %zu bytes", len);
     if (df == 0 || df > w->n_passages)
         return vs_err_set(err, VS_EINTERNAL, "term '%.*s' has df %zu", (int)len, term, df);
-    size_t common = 0;
-    if (w->n_terms > 0) {
-        size_t m = len < w->last_term.len ? len : w->last_term.len;
-        while (common < m && (uint8_t)term[common] == w->last_term.p[common]) common++;
-        int cmp = common < m ? ((uint8_t)term[common] < w->last_term.p[common] ? -1 : 1)
-                             : (len < w->last_term.len ? -1 : (len > w->last_term.len ? 1 : 0));
-        if (cmp <= 0)
-            return vs_err_set(err, VS_EINTERNAL, "terms out of order at '%.*s'", (int)len, term);
-    }
-    vs_rc rc = VS_OK;
-    /* Postings: skip table when more than one block, then the blocks. Positions alongside. */
-    size_t nblocks = (df + VS_BLOCK_DOCS - 1) / VS_BLOCK_DOCS;
-    uint64_t post_start = w->postings.len, pos_start = w->positions.len;
-    size_t skip_at = w->postings.len;
-    if (nblocks > 1) {
-        rc = vs_buf_reserve(&w->postings, nblocks * VS_SKIP_ENTRY);
-        if (rc != VS_OK) return nomem(err);
-        memset(w->postings.p + w->postings.len, 0, nblocks * VS_SKIP_ENTRY);
-        w->postings.len += nblocks * VS_SKIP_ENTRY;
-    }
-    size_t data_start = w->postings.len;
-    uint32_t list_max_tf = 0, list_min_len = UINT32_MAX;
-    uint64_t cf = 0;
+    vs_rc rc = vs_segwriter_term_begin(w, term, len, err);
     const uint32_t *pp = positions;
-    for (size_t b = 0; b < nblocks; b++) {
-        size_t i0 = b * VS_BLOCK_DOCS, n = df - i0 < VS_BLOCK_DOCS ? df - i0 : VS_BLOCK_DOCS;
-        uint32_t max_tf = 0, min_len = UINT32_MAX;
-        uint64_t block_pos_off = w->positions.len - pos_start;
-        for (size_t i = i0; i < i0 + n; i++) {
-            if (pids[i] >= w->n_passages || (i > 0 && pids[i] <= pids[i - 1]) || tfs[i] == 0)
-                return vs_err_set(err, VS_EINTERNAL, "bad postings for '%.*s'", (int)len, term);
-            if (tfs[i] > max_tf) max_tf = tfs[i];
-            uint32_t pl = plen_of(w, pids[i]);
-            if (pl < min_len) min_len = pl;
-            cf += tfs[i];
-            uint32_t prev = 0;
-            for (uint32_t j = 0; j < tfs[i]; j++, pp++) {
-                if (j > 0 && *pp <= prev)
-                    return vs_err_set(err, VS_EINTERNAL, "positions out of order for '%.*s'", (int)len, term);
-                vs_buf_putvar(&w->positions, j == 0 ? *pp : *pp - prev - 1, &rc);
-                prev = *pp;
-            }
-        }
-        uint64_t data_off = w->postings.len - data_start;
-        if (data_off > UINT32_MAX || block_pos_off > UINT32_MAX)
-            return vs_err_set(err, VS_EDATA, "postings of '%.*s' exceed 4 GiB", (int)len, term);
-        if (rc == VS_OK)
-            rc = vs_postings_encode_block(pids + i0, tfs + i0, n, i0 > 0, i0 > 0 ? pids[i0 - 1] : 0,
-                                          &w->postings);
-        if (rc != VS_OK) return nomem(err);
-        if (nblocks > 1) {
-            uint8_t *s = w->postings.p + skip_at + b * VS_SKIP_ENTRY;
-            vs_le_put32(s, pids[i0 + n - 1]);
-            vs_le_put32(s + 4, (uint32_t)data_off);
-            vs_le_put32(s + 8, (uint32_t)block_pos_off);
-            vs_le_put32(s + 12, max_tf);
-            vs_le_put32(s + 16, min_len);
-        }
-        if (max_tf > list_max_tf) list_max_tf = max_tf;
-        if (min_len < list_min_len) list_min_len = min_len;
+    for (size_t i = 0; i < df && rc == VS_OK; i++) {
+        rc = vs_segwriter_term_add(w, pids[i], tfs[i], pp, err);
+        pp += tfs[i];
     }
-    /* Dictionary entry (front coded within blocks of VS_DICT_BLOCK terms). */
-    if (w->in_block == VS_DICT_BLOCK || w->n_terms == 0) {
-        w->in_block = 0;
-        vs_buf_put64(&w->dict_index, w->dict.len, &rc);
-        vs_buf_put64(&w->dict_index, post_start, &rc);
-        vs_buf_put64(&w->dict_index, pos_start, &rc);
-        common = 0;
+    if (rc != VS_OK) {
+        w->in_term = 0;
+        return rc;
     }
-    vs_buf_putvar(&w->dict, common, &rc);
-    vs_buf_putvar(&w->dict, len - common, &rc);
-    vs_buf_put(&w->dict, term + common, len - common, &rc);
-    vs_buf_putvar(&w->dict, df, &rc);
-    vs_buf_putvar(&w->dict, cf, &rc);
-    vs_buf_putvar(&w->dict, w->postings.len - post_start, &rc);
-    vs_buf_putvar(&w->dict, w->positions.len - pos_start, &rc);
-    vs_buf_putvar(&w->dict, list_max_tf, &rc);
-    vs_buf_putvar(&w->dict, list_min_len, &rc);
-    vs_buf_reset(&w->last_term);
-    vs_buf_put(&w->last_term, term, len, &rc);
-    if (rc != VS_OK) return nomem(err);
-    w->in_block++;
-    w->n_terms++;
-    w->n_postings += df;
-    w->n_positions += cf;
-    return VS_OK;
+    return vs_segwriter_term_end(w, err);
 }
 
 /* ---- file output with page checksums ---- */
@@ -242,132 +435,175 @@ vs_rc vs_segwriter_add_term(vs_segwriter *w, const char *term, size_t len, size_
 typedef struct filew {
     int fd;
     const char *path;
-    uint64_t off;
-    uint8_t page[VS_SEG_PAGE];
+    uint64_t off;           /* bytes produced so far */
+    uint8_t *buf;           /* OUT_BUF bytes; pages of the data area are hashed when written */
     size_t fill;
-    vs_buf sums;   /* u64 per completed page */
+    int data;               /* still in the checksummed area */
+    vs_buf sums;            /* u64 per page */
     vs_rc rc;
     vs_err *err;
 } filew;
 
-static void fw_flush_page(filew *f) {
+static void fw_flush(filew *f, int final) {
     if (f->rc != VS_OK || f->fill == 0) return;
-    size_t done = 0;
-    while (done < f->fill) {
-        ssize_t n = write(f->fd, f->page + done, f->fill - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            f->rc = vs_err_errno(f->err, VS_EIO, errno ? errno : EIO, "cannot write '%s'", f->path);
+    size_t n = f->fill;
+    if (f->data) {
+        if (!final) n -= n % VS_SEG_PAGE;
+        vs_rc rc = VS_OK;
+        for (size_t p = 0; p < n; p += VS_SEG_PAGE) {
+            size_t k = n - p < VS_SEG_PAGE ? n - p : VS_SEG_PAGE;
+            vs_buf_put64(&f->sums, XXH3_64bits(f->buf + p, k), &rc);
+        }
+        if (rc != VS_OK) {
+            f->rc = vs_err_set(f->err, VS_ENOMEM, "out of memory writing '%s'", f->path);
             return;
         }
-        done += (size_t)n;
     }
-    vs_rc rc = VS_OK;
-    vs_buf_put64(&f->sums, XXH3_64bits(f->page, f->fill), &rc);
-    if (rc != VS_OK) f->rc = vs_err_set(f->err, VS_ENOMEM, "out of memory writing '%s'", f->path);
-    f->fill = 0;
+    f->rc = vs_wfile_write(f->fd, f->buf, n, f->path, f->err);
+    memmove(f->buf, f->buf + n, f->fill - n);
+    f->fill -= n;
 }
 
-/* Writes bytes that are covered by page checksums. */
-static void fw_data(filew *f, const void *data, size_t n) {
+static void fw_put(filew *f, const void *data, size_t n) {
     const uint8_t *p = data;
     while (n > 0 && f->rc == VS_OK) {
-        size_t k = VS_SEG_PAGE - f->fill;
+        size_t k = OUT_BUF - f->fill;
         if (k > n) k = n;
-        memcpy(f->page + f->fill, p, k);
+        memcpy(f->buf + f->fill, p, k);
         f->fill += k;
         f->off += k;
         p += k;
         n -= k;
-        if (f->fill == VS_SEG_PAGE) fw_flush_page(f);
+        if (f->fill == OUT_BUF) fw_flush(f, 0);
     }
 }
 
 static void fw_align(filew *f, size_t a) {
     static const uint8_t zero[64];
-    size_t pad = (size_t)((a - f->off % a) % a);
-    fw_data(f, zero, pad);
+    fw_put(f, zero, (size_t)((a - f->off % a) % a));
 }
 
-/* Writes bytes after the checksummed area (tables, trailer): straight through. */
-static void fw_raw(filew *f, const void *data, size_t n) {
-    const uint8_t *p = data;
-    while (n > 0 && f->rc == VS_OK) {
-        ssize_t k = write(f->fd, p, n);
+/* Copies a section into the file. */
+static void fw_sink(filew *f, sink *s, vs_err *err) {
+    if (!s->file) {
+        fw_put(f, s->mem.p, s->mem.len);
+        return;
+    }
+    char *path = s->f.path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        f->rc = vs_err_errno(err, VS_EIO, errno, "cannot reopen '%s'", path);
+        return;
+    }
+    uint64_t left = s->len;
+    while (left > 0 && f->rc == VS_OK) {
+        if (f->fill == OUT_BUF) fw_flush(f, 0);
+        size_t room = OUT_BUF - f->fill;
+        ssize_t k = read(fd, f->buf + f->fill, room < left ? room : (size_t)left);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
-            f->rc = vs_err_errno(f->err, VS_EIO, errno ? errno : EIO, "cannot write '%s'", f->path);
-            return;
+            f->rc = vs_err_errno(err, VS_EIO, k < 0 ? errno : EIO, "cannot read back '%s'", path);
+            break;
         }
-        p += k;
-        n -= (size_t)k;
+        f->fill += (size_t)k;
         f->off += (uint64_t)k;
+        left -= (uint64_t)k;
     }
+    close(fd);
+}
+
+/* DOCIDX: document numbers sorted by external id (bytes, then doc number: stable). */
+static uint32_t *sort_ids(const vs_segwriter *w) {
+    size_t n = w->n_docs;
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    if (!order || !tmp) {
+        free(order);
+        free(tmp);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++) order[i] = i;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi) {
+                uint32_t x = order[a], y = order[b];
+                uint32_t lx = w->id_len[x], ly = w->id_len[y];
+                int c = memcmp(w->ids.p + w->id_off[x], w->ids.p + w->id_off[y], lx < ly ? lx : ly);
+                if (c == 0) c = lx < ly ? -1 : (lx > ly ? 1 : 0);
+                tmp[o++] = c <= 0 ? order[a++] : order[b++];
+            }
+            while (a < mid) tmp[o++] = order[a++];
+            while (b < hi) tmp[o++] = order[b++];
+        }
+        memcpy(order, tmp, n * sizeof *order);
+    }
+    free(tmp);
+    return order;
 }
 
 vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes, vs_err *err) {
+    if (w->in_term) return vs_err_set(err, VS_EINTERNAL, "segment finished inside a term");
     vs_rc rc = flush_stored(w, err);
     if (rc != VS_OK) return rc;
-    /* DOCIDX: documents sorted by external id (byte order, then doc number). */
-    uint32_t *order = malloc((size_t)(w->n_docs ? w->n_docs : 1) * sizeof *order);
+    emit_doc(w);
+    CHECK_SINKS(w, err);
+    uint32_t *order = sort_ids(w);
     if (!order) return nomem(err);
-    for (uint32_t i = 0; i < w->n_docs; i++) order[i] = i;
-    {
-        /* insertion into a merge sort: simple bottom-up merge sort for determinism and O(n log n) */
-        uint32_t *tmp = malloc((size_t)(w->n_docs ? w->n_docs : 1) * sizeof *tmp);
-        if (!tmp) { free(order); return nomem(err); }
-        for (size_t width = 1; width < w->n_docs; width *= 2) {
-            for (size_t lo = 0; lo < w->n_docs; lo += 2 * width) {
-                size_t mid = lo + width < w->n_docs ? lo + width : w->n_docs;
-                size_t hi = lo + 2 * width < w->n_docs ? lo + 2 * width : w->n_docs;
-                size_t a = lo, b = mid, o = lo;
-                while (a < mid && b < hi) {
-                    uint32_t x = order[a], y = order[b];
-                    uint32_t lx = w->doc_idlen[x], ly = w->doc_idlen[y];
-                    int c = memcmp(w->strings.p + w->doc_str[x], w->strings.p + w->doc_str[y],
-                                   lx < ly ? lx : ly);
-                    if (c == 0) c = lx < ly ? -1 : (lx > ly ? 1 : 0);
-                    tmp[o++] = c <= 0 ? order[a++] : order[b++];
-                }
-                while (a < mid) tmp[o++] = order[a++];
-                while (b < hi) tmp[o++] = order[b++];
-            }
-            memcpy(order, tmp, w->n_docs * sizeof *order);
-        }
-        free(tmp);
+    vs_buf docidx = VS_BUF_INIT, meta = VS_BUF_INIT;
+    if (vs_buf_reserve(&docidx, (size_t)w->n_docs * 4 + 1) != VS_OK) {
+        free(order);
+        return nomem(err);
     }
-    vs_buf docidx = VS_BUF_INIT;
-    for (uint32_t i = 0; i < w->n_docs; i++) vs_buf_put32(&docidx, order[i], &rc);
+    for (uint32_t i = 0; i < w->n_docs; i++) vs_le_put32(docidx.p + (size_t)i * 4, order[i]);
+    docidx.len = (size_t)w->n_docs * 4;
     free(order);
-    /* META */
-    vs_buf_reset(&w->meta);
-    vs_buf_put32(&w->meta, w->n_docs, &rc);
-    vs_buf_put32(&w->meta, w->n_passages, &rc);
-    vs_buf_put64(&w->meta, w->total_len, &rc);
-    vs_buf_put64(&w->meta, w->n_terms, &rc);
-    vs_buf_put64(&w->meta, w->n_postings, &rc);
-    vs_buf_put64(&w->meta, w->n_positions, &rc);
-    vs_buf_put64(&w->meta, raw_bytes, &rc);
-    vs_buf_put32(&w->meta, (uint32_t)((w->n_terms + VS_DICT_BLOCK - 1) / VS_DICT_BLOCK), &rc);
-    vs_buf_put32(&w->meta, w->n_stored_blocks, &rc);
-    vs_buf_put64(&w->meta, 0, &rc); /* reserved */
-    if (rc != VS_OK) { vs_buf_free(&docidx); return nomem(err); }
+    vs_buf_put32(&meta, w->n_docs, &rc);
+    vs_buf_put32(&meta, w->n_passages, &rc);
+    vs_buf_put64(&meta, w->total_len, &rc);
+    vs_buf_put64(&meta, w->n_terms, &rc);
+    vs_buf_put64(&meta, w->n_postings, &rc);
+    vs_buf_put64(&meta, w->n_positions, &rc);
+    vs_buf_put64(&meta, raw_bytes, &rc);
+    vs_buf_put32(&meta, (uint32_t)((w->n_terms + VS_DICT_BLOCK - 1) / VS_DICT_BLOCK), &rc);
+    vs_buf_put32(&meta, w->n_stored_blocks, &rc);
+    vs_buf_put64(&meta, 0, &rc); /* reserved */
+    if (rc != VS_OK) {
+        vs_buf_free(&docidx);
+        vs_buf_free(&meta);
+        return nomem(err);
+    }
+    /* Temporary sections: complete them on disk (no fsync: they are read back at once). */
+    for (int i = 0; i < S_N; i++)
+        if (w->s[i].file && vs_wbuf_flush(&w->s[i].f) != VS_OK) {
+            *err = w->s[i].f.err;
+            vs_buf_free(&docidx);
+            vs_buf_free(&meta);
+            return w->s[i].f.rc;
+        }
 
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) { vs_buf_free(&docidx); return vs_err_errno(err, VS_EIO, errno, "cannot create '%s'", path); }
-    filew f = { .fd = fd, .path = path, .rc = VS_OK, .err = err };
+    int fd = -1;
+    if ((rc = vs_wfile_create(path, 1, &fd, err)) != VS_OK) {
+        vs_buf_free(&docidx);
+        vs_buf_free(&meta);
+        return rc;
+    }
+    filew f = { .fd = fd, .path = path, .rc = VS_OK, .err = err, .data = 1 };
+    if (!(f.buf = malloc(OUT_BUF))) f.rc = nomem(err);
     uint8_t head[16];
     memcpy(head, VS_SEG_MAGIC, 8);
     vs_le_put16(head + 8, VS_SEG_MAJOR);
     vs_le_put16(head + 10, VS_SEG_MINOR);
     vs_le_put32(head + 12, VS_SEG_PAGE);
-    fw_data(&f, head, sizeof head);
-    const struct { int id; vs_buf *b; } secs[] = {
-        { VS_SEC_META, &w->meta }, { VS_SEC_DICT_INDEX, &w->dict_index }, { VS_SEC_DICT, &w->dict },
-        { VS_SEC_POSTINGS, &w->postings }, { VS_SEC_POSITIONS, &w->positions },
-        { VS_SEC_LENS, &w->lens }, { VS_SEC_PASSAGES, &w->passages }, { VS_SEC_DOCS, &w->docs },
-        { VS_SEC_DOCIDX, &docidx }, { VS_SEC_STRINGS, &w->strings },
-        { VS_SEC_STORED_DIR, &w->stored_dir }, { VS_SEC_STORED, &w->stored },
+    fw_put(&f, head, sizeof head);
+    sink smeta = { .mem = meta, .len = meta.len }, sidx = { .mem = docidx, .len = docidx.len };
+    struct { int id; sink *s; } secs[] = {
+        { VS_SEC_META, &smeta }, { VS_SEC_DICT_INDEX, &w->s[S_DICT_INDEX] }, { VS_SEC_DICT, &w->s[S_DICT] },
+        { VS_SEC_POSTINGS, &w->s[S_POSTINGS] }, { VS_SEC_POSITIONS, &w->s[S_POSITIONS] },
+        { VS_SEC_LENS, &w->s[S_LENS] }, { VS_SEC_PASSAGES, &w->s[S_PASSAGES] }, { VS_SEC_DOCS, &w->s[S_DOCS] },
+        { VS_SEC_DOCIDX, &sidx }, { VS_SEC_STRINGS, &w->s[S_STRINGS] },
+        { VS_SEC_STORED_DIR, &w->s[S_STORED_DIR] }, { VS_SEC_STORED, &w->s[S_STORED] },
     };
     const size_t nsec = sizeof secs / sizeof *secs;
     uint8_t table[sizeof secs / sizeof *secs * 32];
@@ -377,17 +613,19 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
         vs_le_put32(t, (uint32_t)secs[i].id);
         vs_le_put32(t + 4, 0);
         vs_le_put64(t + 8, f.off);
-        vs_le_put64(t + 16, secs[i].b->len);
+        vs_le_put64(t + 16, secs[i].s->len);
         vs_le_put64(t + 24, 0);
-        fw_data(&f, secs[i].b->p, secs[i].b->len);
+        fw_sink(&f, secs[i].s, err);
     }
     vs_buf_free(&docidx);
+    vs_buf_free(&meta);
     fw_align(&f, 64);
-    fw_flush_page(&f);
+    fw_flush(&f, 1);
+    f.data = 0;
     uint64_t table_off = f.off;
     uint64_t n_pages = f.sums.len / 8;
-    fw_raw(&f, table, sizeof table);
-    fw_raw(&f, f.sums.p, f.sums.len);
+    fw_put(&f, table, sizeof table);
+    fw_put(&f, f.sums.p, f.sums.len);
     uint8_t tr[VS_SEG_TRAILER];
     vs_le_put64(tr, table_off);
     vs_le_put32(tr + 8, (uint32_t)nsec);
@@ -397,10 +635,14 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
     vs_le_put64(tr + 32, XXH3_64bits(f.sums.p, f.sums.len));
     vs_le_put64(tr + 40, XXH3_64bits(tr, 40));
     memcpy(tr + 48, VS_SEG_MAGIC, 8);
-    fw_raw(&f, tr, sizeof tr);
+    fw_put(&f, tr, sizeof tr);
+    fw_flush(&f, 1);
     vs_buf_free(&f.sums);
-    if (f.rc == VS_OK && fsync(fd) != 0) f.rc = vs_err_errno(err, VS_EIO, errno, "cannot fsync '%s'", path);
+    free(f.buf);
+    if (f.rc == VS_OK) f.rc = vs_wfile_fsync(fd, path, err);
     if (close(fd) != 0 && f.rc == VS_OK) f.rc = vs_err_errno(err, VS_EIO, errno, "cannot close '%s'", path);
-    if (f.rc != VS_OK) unlink(path);
+    if (f.rc != VS_OK) vs_wfile_unlink(path);
+    /* The temporary sections are no longer needed, whatever happened. */
+    for (int i = 0; i < S_N; i++) vs_wbuf_discard(&w->s[i].f);
     return f.rc;
 }

@@ -2,8 +2,18 @@
  * Usage: add documents and their passages in order (a document's passages right after it),
  * then every term in strictly increasing byte order with its postings, then finish(), which
  * writes the file under `path`, fsyncs it and closes it. Nothing is visible to readers until a
- * MANIFEST names the file (manifest.h). The writer keeps the sections in memory (bounded-memory
- * spilling is the inverter's job); its peak is about the size of the segment it writes. */
+ * MANIFEST names the file (manifest.h).
+ *
+ * Memory: vs_segwriter_new() keeps every section in memory (small segments, tests).
+ * vs_segwriter_new_tmp() streams the large sections (stored text, passage and document tables,
+ * strings, postings, positions, dictionary) to temporary files named TMP_PREFIX.<section> as
+ * they are produced and copies them into the segment at finish(); it keeps in memory only the
+ * passage lengths (4 bytes per passage: postings need them for their block bounds), the
+ * external ids (to sort DOCIDX), the stored-text and dictionary directories, and the blocks of
+ * the one term being written. vs_segwriter_mem() reports what it holds. Temporary files are
+ * removed by finish() and by vs_segwriter_free().
+ *
+ * The same sequence of calls gives the same bytes, whichever constructor was used. */
 #ifndef VS_SEGWRITER_H
 #define VS_SEGWRITER_H
 
@@ -15,7 +25,13 @@
 typedef struct vs_segwriter vs_segwriter;
 
 VS_MUST_CHECK vs_rc vs_segwriter_new(vs_segwriter **out, vs_err *err);
+VS_MUST_CHECK vs_rc vs_segwriter_new_tmp(const char *tmp_prefix, vs_segwriter **out, vs_err *err);
+/* Frees w and removes its temporary files (and nothing else). NULL is a no-op. */
 void vs_segwriter_free(vs_segwriter *w);
+/* Bytes of memory the writer holds (for the build's memory budget). */
+size_t vs_segwriter_mem(const vs_segwriter *w);
+uint32_t vs_segwriter_passages(const vs_segwriter *w);
+uint32_t vs_segwriter_docs(const vs_segwriter *w);
 
 /* Starts document number *doc (0, 1, ...). */
 VS_MUST_CHECK vs_rc vs_segwriter_add_doc(vs_segwriter *w, const char *id, size_t id_len,
@@ -31,7 +47,15 @@ VS_MUST_CHECK vs_rc vs_segwriter_add_passage(vs_segwriter *w, const char *text, 
 VS_MUST_CHECK vs_rc vs_segwriter_add_term(vs_segwriter *w, const char *term, size_t len, size_t df,
                                           const uint32_t *pids, const uint32_t *tfs,
                                           const uint32_t *positions, vs_err *err);
-/* Writes the file, fsyncs and closes it. raw_bytes = source bytes indexed (for stats). */
+/* The same, one posting at a time (for lists too long to hold): begin, then add each posting
+ * (increasing pid; tf >= 1; its tf positions, increasing), then end. A term that received no
+ * posting is dropped at end (no dictionary entry): mergers use that for fully deleted terms. */
+VS_MUST_CHECK vs_rc vs_segwriter_term_begin(vs_segwriter *w, const char *term, size_t len, vs_err *err);
+VS_MUST_CHECK vs_rc vs_segwriter_term_add(vs_segwriter *w, uint32_t pid, uint32_t tf,
+                                          const uint32_t *positions, vs_err *err);
+VS_MUST_CHECK vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err);
+/* Writes the file, fsyncs and closes it. raw_bytes = source bytes indexed (for stats). On
+ * failure the partial file is removed. */
 VS_MUST_CHECK vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
                                         vs_err *err);
 

@@ -16,6 +16,19 @@ int cmd_analyze(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_add(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+/* Shared by build and add (cmd_build.c): sizes like 512M; -j, --memory, --progress,
+ * --no-progress, -f, --strict (returns 1 handled, 0 not one of these, -1 after a usage error);
+ * warning/progress callbacks; the summary line. */
+struct vs_build_opts;
+struct vs_build_stats;
+int cli_parse_size(const char *what, const char *s, uint64_t *out);
+int cli_build_opt(const char *cmd, int c, const char *arg, struct vs_build_opts *bo, int *progress);
+void cli_build_setup(struct vs_build_opts *bo, int progress);
+void cli_build_done(void);
+void cli_build_summary(const char *dir, const struct vs_build_stats *st);
 
 /* The only vs_rc -> exit status mapping. */
 int cli_exit_code(vs_rc rc);

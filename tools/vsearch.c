@@ -15,7 +15,10 @@ static const struct vs_cmd {
     int (*run)(int, char **);
     const char *help;
 } cmds[] = {
-    { "build", cmd_build, "index files and directories (recursive)" },
+    { "build", cmd_build, "index files and directories (recursive), or re-sync with them" },
+    { "add", cmd_add, "index files into a new segment of the index" },
+    { "delete", cmd_delete, "delete documents by id" },
+    { "merge", cmd_merge, "merge segments, dropping deleted documents" },
     { "query", cmd_query, "print the top passages for a query" },
     { "batch", cmd_batch, "run many topics and write a TREC run" },
     { "analyze", cmd_analyze, "print the terms the analyzer makes of a text" },

@@ -1,0 +1,722 @@
+/* ingest.c: the build pipeline (see ingest.h). */
+#include "ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "buf.h"
+#include "invert.h"
+#include "passage.h"
+#include "segwriter.h"
+
+double vs_ingest_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- batches ---- */
+
+typedef struct bdoc {
+    uint64_t id_off, title_off;
+    uint32_t id_len, title_len, n_psg;
+} bdoc;
+
+typedef struct bpsg {
+    uint64_t text_off;
+    uint32_t text_len, ntok, n_groups;
+} bpsg;
+
+typedef struct bterm {
+    uint64_t hash;
+    uint32_t off, len;
+} bterm;
+
+typedef struct bgroup {
+    uint32_t bterm, tf;
+} bgroup;
+
+typedef struct batch {
+    struct batch *next;
+    size_t task;
+    int last;
+    vs_buf arena;               /* ids, titles, passage texts */
+    vs_buf tstr;                /* term bytes */
+    vs_buf warns;               /* warnings, NUL-terminated each */
+    bdoc *docs;
+    size_t n_docs, cap_docs;
+    bpsg *psgs;
+    size_t n_psgs, cap_psgs;
+    bterm *terms;
+    size_t n_terms, cap_terms;
+    uint32_t *tmark, *tgroup;   /* per batch term: last passage that used it (+1), its group */
+    uint32_t *slots;            /* batch term + 1, by hash */
+    size_t n_slots;
+    bgroup *groups;
+    size_t n_groups, cap_groups;
+    uint32_t *pos;
+    size_t n_pos, cap_pos;
+    uint64_t text_bytes;
+    /* the task's outcome (last batch) */
+    vs_rc rc;
+    vs_err err;
+    int skipped;
+    uint64_t size, hash;
+    int64_t mtime_ns;
+    vs_source_stats ss;
+} batch;
+
+static size_t batch_mem(const batch *b) {
+    return sizeof *b + b->arena.cap + b->tstr.cap + b->warns.cap + b->cap_docs * sizeof *b->docs +
+           b->cap_psgs * sizeof *b->psgs + b->cap_terms * (sizeof *b->terms + 8) + b->n_slots * 4 +
+           b->cap_groups * sizeof *b->groups + b->cap_pos * 4;
+}
+
+static void batch_free(batch *b) {
+    if (!b) return;
+    vs_buf_free(&b->arena);
+    vs_buf_free(&b->tstr);
+    vs_buf_free(&b->warns);
+    free(b->docs);
+    free(b->psgs);
+    free(b->terms);
+    free(b->tmark);
+    free(b->tgroup);
+    free(b->slots);
+    free(b->groups);
+    free(b->pos);
+    free(b);
+}
+
+/* Grows an array to hold n + extra elements. */
+static int grow(void **p, size_t *cap, size_t n, size_t extra, size_t elem) {
+    if (n + extra <= *cap) return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < n + extra) c *= 2;
+    void *np = reallocarray(*p, c, elem);
+    if (!np) return -1;
+    *p = np;
+    *cap = c;
+    return 0;
+}
+
+/* ---- the pipeline ---- */
+
+typedef struct pipe_ pipe_;
+
+typedef struct producer {
+    pipe_ *p;
+    pthread_t th;
+    vs_analyzer *an;
+    vs_passage_list pl;
+    vs_buf unit;
+    batch *b;
+    size_t task;
+    uint32_t marker;            /* passage marker for tmark (b->n_psgs + 1) */
+    uint32_t pfirst;            /* first group of the passage being analyzed */
+    uint32_t *tok_g, *tok_pos, *cursor;
+    size_t n_tok, cap_tok, cap_cursor;
+    vs_rc rc;                   /* failure inside callbacks */
+    vs_err err;
+    /* the task's outcome, copied into its last batch */
+    vs_source_stats ss;
+    uint64_t size, hash;
+    int64_t mtime_ns;
+} producer;
+
+struct pipe_ {
+    const vs_ingest_opts *o;
+    vs_ingest_task *tasks;
+    size_t n;
+    size_t batch_text;          /* cut batches at about this much text */
+    size_t cap;                 /* bytes of batches in flight */
+    int threaded;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_cons, cv_prod;
+    size_t next;                /* next task to claim */
+    batch **head, **tail;       /* per task */
+    size_t cur;                 /* task being consumed */
+    size_t inflight;
+    int abort;
+    vs_rc fail_rc;              /* a producer could not even make a batch */
+    vs_err fail_err;
+    /* consumer */
+    vs_segwriter *sw;
+    vs_invert *iv;
+    uint32_t *tids;
+    size_t cap_tids;
+    vs_ingest_stats *st;
+    vs_err *err;
+    uint64_t done_bytes, total_bytes;
+    double last_progress;
+};
+
+static vs_rc consume(pipe_ *p, batch *b);
+
+static batch *batch_new(size_t task) {
+    batch *b = calloc(1, sizeof *b);
+    if (b) b->task = task;
+    return b;
+}
+
+/* Hands b to the consumer (directly when single-threaded). Returns non-zero to stop. */
+static int push(producer *pr, batch *b) {
+    pipe_ *p = pr->p;
+    if (!p->threaded) {
+        vs_rc rc = consume(p, b);
+        batch_free(b);
+        if (rc != VS_OK) p->abort = 1;
+        return rc != VS_OK;
+    }
+    size_t m = batch_mem(b);
+    pthread_mutex_lock(&p->mu);
+    while (!p->abort && b->task != p->cur && p->inflight + m > p->cap) pthread_cond_wait(&p->cv_prod, &p->mu);
+    if (p->abort) {
+        pthread_mutex_unlock(&p->mu);
+        batch_free(b);
+        return 1;
+    }
+    b->next = NULL;
+    if (p->tail[b->task]) p->tail[b->task]->next = b;
+    else p->head[b->task] = b;
+    p->tail[b->task] = b;
+    p->inflight += m;
+    pthread_cond_broadcast(&p->cv_cons);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+static void fail_pipe(pipe_ *p, vs_rc rc, const char *msg) {
+    if (p->threaded) pthread_mutex_lock(&p->mu);
+    if (p->fail_rc == VS_OK) {
+        p->fail_rc = rc;
+        p->fail_err.rc = rc;
+        snprintf(p->fail_err.msg, sizeof p->fail_err.msg, "%s", msg);
+    }
+    p->abort = 1;
+    if (p->threaded) {
+        pthread_cond_broadcast(&p->cv_cons);
+        pthread_cond_broadcast(&p->cv_prod);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* ---- producer: analysis ---- */
+
+static void on_warn(void *ctx, const char *msg) {
+    producer *pr = ctx;
+    vs_rc rc = VS_OK;
+    vs_buf_put(&pr->b->warns, msg, strlen(msg) + 1, &rc);
+}
+
+static int on_token(void *ctx, const vs_token *t) {
+    producer *pr = ctx;
+    batch *b = pr->b;
+    uint64_t h = XXH3_64bits(t->term, t->len);
+    size_t mask = b->n_slots - 1, j = h & mask;
+    uint32_t bt = UINT32_MAX;
+    for (;;) {
+        uint32_t s = b->slots[j];
+        if (!s) break;
+        const bterm *e = &b->terms[s - 1];
+        if (e->hash == h && e->len == t->len && memcmp(b->tstr.p + e->off, t->term, t->len) == 0) {
+            bt = s - 1;
+            break;
+        }
+        j = (j + 1) & mask;
+    }
+    if (bt == UINT32_MAX) {
+        size_t c0 = b->cap_terms;
+        if (grow((void **)&b->terms, &b->cap_terms, b->n_terms, 1, sizeof *b->terms)) goto nomem;
+        if (b->cap_terms != c0) {
+            size_t c1 = c0, c2 = c0;
+            if (grow((void **)&b->tmark, &c1, 0, b->cap_terms, 4) || grow((void **)&b->tgroup, &c2, 0, b->cap_terms, 4)) goto nomem;
+        }
+        if (b->tstr.len + t->len > UINT32_MAX) goto nomem;
+        bt = (uint32_t)b->n_terms++;
+        b->terms[bt] = (bterm){ h, (uint32_t)b->tstr.len, t->len };
+        b->tmark[bt] = 0;
+        if (vs_buf_append(&b->tstr, t->term, t->len) != VS_OK) goto nomem;
+        b->slots[j] = bt + 1;
+        if (b->n_terms * 2 > b->n_slots) {
+            size_t n = b->n_slots * 2;
+            uint32_t *s = calloc(n, sizeof *s);
+            if (!s) goto nomem;
+            for (size_t i = 0; i < b->n_terms; i++) {
+                size_t k = b->terms[i].hash & (n - 1);
+                while (s[k]) k = (k + 1) & (n - 1);
+                s[k] = (uint32_t)i + 1;
+            }
+            free(b->slots);
+            b->slots = s;
+            b->n_slots = n;
+        }
+    }
+    if (b->tmark[bt] != pr->marker) {
+        if (grow((void **)&b->groups, &b->cap_groups, b->n_groups, 1, sizeof *b->groups)) goto nomem;
+        b->tmark[bt] = pr->marker;
+        b->tgroup[bt] = (uint32_t)(b->n_groups - pr->pfirst);
+        b->groups[b->n_groups++] = (bgroup){ bt, 0 };
+    }
+    b->groups[pr->pfirst + b->tgroup[bt]].tf++;
+    if (pr->n_tok == pr->cap_tok) {
+        size_t c1 = pr->cap_tok, c2 = pr->cap_tok;
+        if (grow((void **)&pr->tok_g, &c1, pr->n_tok, 1, 4) || grow((void **)&pr->tok_pos, &c2, pr->n_tok, 1, 4)) goto nomem;
+        pr->cap_tok = c1 < c2 ? c1 : c2;
+    }
+    pr->tok_g[pr->n_tok] = b->tgroup[bt];
+    pr->tok_pos[pr->n_tok++] = t->pos;
+    return 0;
+nomem:
+    pr->rc = vs_err_set(&pr->err, VS_ENOMEM, "out of memory while analysing");
+    return 1;
+}
+
+static vs_rc add_passage(producer *pr, const char *text, size_t len) {
+    batch *b = pr->b;
+    if (grow((void **)&b->psgs, &b->cap_psgs, b->n_psgs, 1, sizeof *b->psgs)) goto nomem;
+    if (!b->slots) {
+        b->n_slots = 1024;
+        if (!(b->slots = calloc(b->n_slots, sizeof *b->slots))) goto nomem;
+    }
+    pr->marker = (uint32_t)b->n_psgs + 1;
+    pr->pfirst = (uint32_t)b->n_groups;
+    pr->n_tok = 0;
+    uint32_t ntok = 0, next = 0;
+    vs_rc rc = vs_analyze_text(pr->an, text, len, 0, on_token, pr, &next, &ntok);
+    if (pr->rc != VS_OK) return pr->rc;
+    if (rc != VS_OK) return vs_err_set(&pr->err, rc, "cannot analyse a passage of %zu bytes", len);
+    /* positions grouped by term: offsets by prefix sums of tf, then a scatter in token order */
+    size_t ng = b->n_groups - pr->pfirst;
+    if (grow((void **)&pr->cursor, &pr->cap_cursor, 0, ng + 1, 4)) goto nomem;
+    if (grow((void **)&b->pos, &b->cap_pos, b->n_pos, pr->n_tok, 4)) goto nomem;
+    uint32_t acc = 0;
+    for (size_t g = 0; g < ng; g++) {
+        pr->cursor[g] = acc;
+        acc += b->groups[pr->pfirst + g].tf;
+    }
+    uint32_t *out = b->pos + b->n_pos;
+    for (size_t k = 0; k < pr->n_tok; k++) out[pr->cursor[pr->tok_g[k]]++] = pr->tok_pos[k];
+    b->n_pos += pr->n_tok;
+    uint64_t off = b->arena.len;
+    if (vs_buf_append(&b->arena, text, len) != VS_OK) goto nomem;
+    b->psgs[b->n_psgs++] = (bpsg){ off, (uint32_t)len, ntok, (uint32_t)ng };
+    b->docs[b->n_docs - 1].n_psg++;
+    b->text_bytes += len;
+    return VS_OK;
+nomem:
+    return vs_err_set(&pr->err, VS_ENOMEM, "out of memory while analysing");
+}
+
+static int on_doc(void *ctx, const vs_doc *d) {
+    producer *pr = ctx;
+    pipe_ *p = pr->p;
+    if (p->abort) return 1;
+    batch *b = pr->b;
+    const vs_ingest_opts *o = p->o;
+    if (grow((void **)&b->docs, &b->cap_docs, b->n_docs, 1, sizeof *b->docs)) goto nomem;
+    bdoc *bd = &b->docs[b->n_docs++];
+    bd->id_off = b->arena.len;
+    bd->id_len = (uint32_t)d->id_len;
+    bd->title_len = (uint32_t)d->title_len;
+    bd->n_psg = 0;
+    vs_rc rc = VS_OK;
+    vs_buf_put(&b->arena, d->id, d->id_len, &rc);
+    bd->title_off = b->arena.len;
+    vs_buf_put(&b->arena, d->title, d->title_len, &rc);
+    if (rc != VS_OK || d->id_len > UINT32_MAX || d->title_len > UINT32_MAX) goto nomem;
+    vs_passage_opts po = { .max_words = o->max_words, .whole_doc = o->unit_doc };
+    if (o->unit_doc) {
+        vs_buf_reset(&pr->unit);
+        vs_buf_put(&pr->unit, d->title, d->title_len, &rc);
+        if (d->title_len && d->body_len) vs_buf_put(&pr->unit, "\n\n", 2, &rc);
+        vs_buf_put(&pr->unit, d->body, d->body_len, &rc);
+        if (rc != VS_OK) goto nomem;
+        rc = vs_passage_split((const char *)pr->unit.p, pr->unit.len, &po, &pr->pl, &pr->err);
+    } else {
+        rc = vs_passage_split(d->body, d->body_len, &po, &pr->pl, &pr->err);
+    }
+    if (rc != VS_OK) { pr->rc = rc; return 1; }
+    if (pr->pl.n == 0 && d->title_len > 0 && !o->unit_doc) {
+        /* A title-only story (Reuters BRIEF) is findable through its title. */
+        if ((rc = add_passage(pr, d->title, d->title_len)) != VS_OK) { pr->rc = rc; return 1; }
+    } else {
+        for (size_t i = 0; i < pr->pl.n; i++)
+            if ((rc = add_passage(pr, pr->pl.v[i].text, pr->pl.v[i].len)) != VS_OK) { pr->rc = rc; return 1; }
+    }
+    b->text_bytes += d->id_len + d->title_len;
+    if (b->text_bytes >= p->batch_text) {
+        batch *nb = batch_new(pr->task);
+        if (!nb) goto nomem;
+        pr->b = nb;
+        if (push(pr, b)) return 1;
+    }
+    return 0;
+nomem:
+    pr->rc = vs_err_set(&pr->err, VS_ENOMEM, "out of memory while reading documents");
+    return 1;
+}
+
+static vs_rc read_stdin(const vs_source_opts *so, producer *pr, vs_err *err) {
+    vs_buf in = VS_BUF_INIT;
+    for (;;) {
+        if (vs_buf_reserve(&in, 1 << 20) != VS_OK) {
+            vs_buf_free(&in);
+            return vs_err_set(err, VS_ENOMEM, "out of memory reading standard input");
+        }
+        ssize_t k = read(0, in.p + in.len, in.cap - in.len);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) {
+            vs_buf_free(&in);
+            return vs_err_errno(err, VS_EIO, errno, "cannot read standard input");
+        }
+        if (k == 0) break;
+        in.len += (size_t)k;
+    }
+    pr->size = in.len;
+    pr->hash = XXH3_64bits(in.p, in.len);
+    vs_rc rc = vs_source_read_mem("-", in.p ? in.p : (const uint8_t *)"", in.len, so, on_doc, pr, &pr->ss, err);
+    vs_buf_free(&in);
+    return rc;
+}
+
+vs_rc vs_ingest_hash_file(const char *path, uint64_t *hash, uint64_t *size, int64_t *mtime_ns, vs_err *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return vs_err_errno(err, e == ENOENT || e == ENOTDIR ? VS_ENOENT : VS_EIO, e, "cannot read '%s'", path);
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return vs_err_errno(err, VS_EIO, e, "cannot read '%s'", path);
+    }
+    *size = (uint64_t)sb.st_size;
+    *mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    XXH3_state_t *st = XXH3_createState();
+    uint8_t *buf = malloc(256 * 1024);
+    vs_rc rc = VS_OK;
+    if (!st || !buf) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+    else XXH3_64bits_reset(st);
+    while (rc == VS_OK) {
+        ssize_t k = read(fd, buf, 256 * 1024);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) rc = vs_err_errno(err, VS_EIO, errno, "cannot read '%s'", path);
+        if (k <= 0) break;
+        XXH3_64bits_update(st, buf, (size_t)k);
+    }
+    if (rc == VS_OK) *hash = XXH3_64bits_digest(st);
+    if (st) XXH3_freeState(st);
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* Reads task t into batches. */
+static void produce(producer *pr, size_t t) {
+    pipe_ *p = pr->p;
+    const vs_ingest_opts *o = p->o;
+    vs_ingest_task *task = &p->tasks[t];
+    pr->task = t;
+    pr->rc = VS_OK;
+    batch *b = pr->b = batch_new(t);
+    if (!b) {
+        fail_pipe(p, VS_ENOMEM, "out of memory");
+        return;
+    }
+    vs_source_opts so = { .format = o->format, .strict = o->strict, .warn = on_warn, .warn_ctx = pr };
+    vs_err err;
+    vs_err_clear(&err);
+    memset(&pr->ss, 0, sizeof pr->ss);
+    pr->size = pr->hash = 0;
+    pr->mtime_ns = 0;
+    vs_rc rc;
+    if (strcmp(task->path, "-") == 0) {
+        rc = read_stdin(&so, pr, &err);
+    } else {
+        if (task->have_hash) {
+            struct stat sb;
+            rc = stat(task->path, &sb) == 0 ? VS_OK : vs_err_errno(&err, errno == ENOENT ? VS_ENOENT : VS_EIO, errno, "cannot read '%s'", task->path);
+            if (rc == VS_OK) {
+                pr->hash = task->hash;
+                pr->size = (uint64_t)sb.st_size;
+                pr->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+            }
+        } else {
+            rc = vs_ingest_hash_file(task->path, &pr->hash, &pr->size, &pr->mtime_ns, &err);
+        }
+        if (rc == VS_OK) rc = vs_source_read_file(task->path, &so, on_doc, pr, &pr->ss, &err);
+    }
+    b = pr->b; /* on_doc may have moved on to a new batch */
+    pr->b = NULL;
+    if (p->abort) { /* the consumer failed: its error stands */
+        batch_free(b);
+        return;
+    }
+    if (pr->rc != VS_OK) {
+        rc = pr->rc;
+        err = pr->err;
+    } else if (rc != VS_OK && (rc == VS_EIO || rc == VS_ENOENT) && !o->strict) {
+        /* unreadable or vanished file: skipped and counted (by the consumer) */
+        b->skipped = 1;
+        vs_rc r2 = VS_OK;
+        vs_buf_put(&b->warns, err.msg, strlen(err.msg) + 1, &r2);
+        rc = VS_OK;
+    }
+    b->ss = pr->ss;
+    b->size = pr->size;
+    b->hash = pr->hash;
+    b->mtime_ns = pr->mtime_ns;
+    b->rc = rc;
+    b->err = err;
+    b->last = 1;
+    push(pr, b);
+}
+
+static void *producer_main(void *arg) {
+    producer *pr = arg;
+    pipe_ *p = pr->p;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t t = p->abort ? p->n : p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (t >= p->n) break;
+        produce(pr, t);
+    }
+    return NULL;
+}
+
+static vs_rc producer_init(producer *pr, pipe_ *p, vs_err *err) {
+    memset(pr, 0, sizeof *pr);
+    pr->p = p;
+    vs_passage_list pl0 = VS_PASSAGE_LIST_INIT;
+    pr->pl = pl0;
+    return vs_analyze_new(p->o->acfg, &pr->an, err);
+}
+
+static void producer_free(producer *pr) {
+    vs_analyze_free(pr->an);
+    vs_passage_list_free(&pr->pl);
+    vs_buf_free(&pr->unit);
+    free(pr->tok_g);
+    free(pr->tok_pos);
+    free(pr->cursor);
+    batch_free(pr->b);
+}
+
+/* ---- consumer: segment writer and inverter ---- */
+
+static void progress(pipe_ *p, int force) {
+    const vs_ingest_opts *o = p->o;
+    if (!o->progress) return;
+    double now = vs_ingest_now();
+    if (!force && now - p->last_progress < 0.5) return;
+    p->last_progress = now;
+    vs_build_progress pg = { p->st->docs, p->done_bytes, p->total_bytes, now - o->t0 };
+    o->progress(o->progress_ctx, &pg);
+}
+
+static vs_rc consume(pipe_ *p, batch *b) {
+    const vs_ingest_opts *o = p->o;
+    vs_err *err = p->err;
+    vs_ingest_task *task = &p->tasks[b->task];
+    if (o->warn)
+        for (size_t i = 0; i < b->warns.len;) {
+            const char *m = (const char *)b->warns.p + i;
+            o->warn(o->warn_ctx, m);
+            i += strlen(m) + 1;
+        }
+    if (b->rc != VS_OK) {
+        *err = b->err;
+        return b->rc;
+    }
+    if (!task->read && !task->n_docs) task->first_doc = vs_segwriter_docs(p->sw);
+    /* intern the batch's terms once */
+    if (b->n_terms > p->cap_tids) {
+        uint32_t *t = reallocarray(p->tids, b->n_terms, sizeof *t);
+        if (!t) return vs_err_set(err, VS_ENOMEM, "out of memory");
+        p->tids = t;
+        p->cap_tids = b->n_terms;
+    }
+    vs_rc rc;
+    for (size_t i = 0; i < b->n_terms; i++) {
+        const bterm *e = &b->terms[i];
+        if ((rc = vs_invert_intern(p->iv, (const char *)b->tstr.p + e->off, e->len, e->hash, &p->tids[i], err)) != VS_OK) return rc;
+    }
+    size_t pi = 0, gi = 0, qi = 0;
+    size_t plen = strlen(task->path);
+    for (size_t d = 0; d < b->n_docs; d++) {
+        const bdoc *bd = &b->docs[d];
+        uint32_t docno;
+        rc = vs_segwriter_add_doc(p->sw, (const char *)b->arena.p + bd->id_off, bd->id_len,
+                                  (const char *)b->arena.p + bd->title_off, bd->title_len, task->path, plen, &docno, err);
+        if (rc != VS_OK) return rc;
+        task->n_docs++;
+        p->st->docs++;
+        for (uint32_t k = 0; k < bd->n_psg; k++, pi++) {
+            const bpsg *ps = &b->psgs[pi];
+            uint32_t pid;
+            rc = vs_segwriter_add_passage(p->sw, (const char *)b->arena.p + ps->text_off, ps->text_len, ps->ntok, &pid, err);
+            if (rc != VS_OK) return rc;
+            p->st->passages++;
+            for (uint32_t g = 0; g < ps->n_groups; g++, gi++) {
+                const bgroup *bg = &b->groups[gi];
+                if ((rc = vs_invert_add(p->iv, p->tids[bg->bterm], pid, bg->tf, b->pos + qi, err)) != VS_OK) return rc;
+                qi += bg->tf;
+            }
+        }
+    }
+    p->done_bytes += b->text_bytes;
+    if (b->last) {
+        task->read = !b->skipped;
+        task->size = b->size;
+        task->hash = b->hash;
+        task->mtime_ns = b->mtime_ns;
+        vs_source_stats *s = &p->st->src;
+        s->files += b->ss.files;
+        s->docs += b->ss.docs;
+        s->bytes += b->ss.bytes;
+        s->skipped_records += b->ss.skipped_records;
+        s->skipped_files += b->ss.skipped_files + (uint64_t)b->skipped;
+        s->invalid_utf8 += b->ss.invalid_utf8;
+        if (!task->read) task->n_docs = 0;
+    }
+    /* Over budget: write a sorted run. The budget covers the inverter, the segment writer and
+     * the batches in flight; below 1/16 of it the inverter is not worth a run. */
+    size_t held = vs_invert_bytes(p->iv) + vs_segwriter_mem(p->sw) + p->cap + p->cap_tids * 4;
+    if (held > o->memory / 10 * 8 && vs_invert_bytes(p->iv) > o->memory / 16) {
+        if ((rc = vs_invert_spill(p->iv, err)) != VS_OK) return rc;
+        p->st->spills++;
+    }
+    progress(p, 0);
+    return VS_OK;
+}
+
+static vs_rc consume_all(pipe_ *p) {
+    vs_rc rc = VS_OK;
+    pthread_mutex_lock(&p->mu);
+    for (size_t t = 0; t < p->n && rc == VS_OK; t++) {
+        p->cur = t;
+        pthread_cond_broadcast(&p->cv_prod);
+        for (;;) {
+            while (!p->head[t] && !p->abort) pthread_cond_wait(&p->cv_cons, &p->mu);
+            if (!p->head[t]) { /* aborted by a producer */
+                rc = p->fail_rc != VS_OK ? p->fail_rc : VS_EINTERNAL;
+                *p->err = p->fail_err;
+                break;
+            }
+            batch *b = p->head[t];
+            p->head[t] = b->next;
+            if (!p->head[t]) p->tail[t] = NULL;
+            size_t m = batch_mem(b);
+            pthread_mutex_unlock(&p->mu);
+            rc = consume(p, b);
+            int last = b->last;
+            batch_free(b);
+            pthread_mutex_lock(&p->mu);
+            p->inflight -= m;
+            pthread_cond_broadcast(&p->cv_prod);
+            if (rc != VS_OK || last) break;
+        }
+    }
+    if (rc != VS_OK) {
+        p->abort = 1;
+        pthread_cond_broadcast(&p->cv_prod);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, const char *seg_path,
+                    vs_ingest_stats *st, vs_err *err) {
+    memset(st, 0, sizeof *st);
+    pipe_ p;
+    memset(&p, 0, sizeof p);
+    p.o = o;
+    p.tasks = tasks;
+    p.n = n;
+    p.st = st;
+    p.err = err;
+    p.threaded = o->threads > 1;
+    p.cap = (size_t)(o->memory / 8);
+    if (p.cap < (512u << 10)) p.cap = 512u << 10;
+    if (p.cap > (64u << 20)) p.cap = 64u << 20;
+    p.batch_text = p.cap / (4 * (o->threads ? o->threads : 1) + 4);
+    if (p.batch_text < (32u << 10)) p.batch_text = 32u << 10;
+    if (p.batch_text > (4u << 20)) p.batch_text = 4u << 20;
+    for (size_t i = 0; i < n; i++) {
+        tasks[i].read = 0;
+        tasks[i].first_doc = tasks[i].n_docs = 0;
+        struct stat sb;
+        if (strcmp(tasks[i].path, "-") != 0 && stat(tasks[i].path, &sb) == 0) p.total_bytes += (uint64_t)sb.st_size;
+    }
+    vs_rc rc = vs_segwriter_new_tmp(o->tmp_prefix, &p.sw, err);
+    if (rc == VS_OK) rc = vs_invert_new(o->tmp_prefix, &p.iv, err);
+    unsigned nth = p.threaded ? o->threads : 1;
+    producer *prs = calloc(nth, sizeof *prs);
+    if (rc == VS_OK && !prs) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+    unsigned started = 0;
+    if (rc == VS_OK && p.threaded) {
+        p.head = calloc(n ? n : 1, sizeof *p.head);
+        p.tail = calloc(n ? n : 1, sizeof *p.tail);
+        if (!p.head || !p.tail) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+        pthread_mutex_init(&p.mu, NULL);
+        pthread_cond_init(&p.cv_cons, NULL);
+        pthread_cond_init(&p.cv_prod, NULL);
+    }
+    for (unsigned i = 0; i < nth && rc == VS_OK; i++) rc = producer_init(&prs[i], &p, err);
+    if (rc == VS_OK && p.threaded) {
+        for (unsigned i = 0; i < nth; i++) {
+            if (pthread_create(&prs[i].th, NULL, producer_main, &prs[i]) != 0) {
+                fail_pipe(&p, VS_ENOMEM, "cannot start an analysis thread");
+                break;
+            }
+            started++;
+        }
+        rc = consume_all(&p);
+        for (unsigned i = 0; i < started; i++) pthread_join(prs[i].th, NULL);
+        /* batches left behind after a failure */
+        for (size_t t = 0; t < n; t++)
+            for (batch *b = p.head[t], *nx; b; b = nx) {
+                nx = b->next;
+                batch_free(b);
+            }
+    } else if (rc == VS_OK) {
+        for (size_t t = 0; t < n && !p.abort; t++) produce(&prs[0], t);
+        if (p.abort) rc = p.fail_rc != VS_OK ? (*err = p.fail_err, p.fail_rc) : err->rc != VS_OK ? err->rc : VS_EINTERNAL;
+    }
+    if (prs)
+        for (unsigned i = 0; i < nth; i++) producer_free(&prs[i]);
+    free(prs);
+    if (p.threaded && p.head) {
+        pthread_mutex_destroy(&p.mu);
+        pthread_cond_destroy(&p.cv_cons);
+        pthread_cond_destroy(&p.cv_prod);
+    }
+    free(p.head);
+    free(p.tail);
+    free(p.tids);
+    p.tids = NULL;
+    if (rc == VS_OK && st->passages > 0) {
+        progress(&p, 1);
+        rc = vs_invert_write(p.iv, p.sw, (size_t)(o->memory / 4), err);
+        st->spills = vs_invert_runs(p.iv);
+        vs_invert_free(p.iv);
+        p.iv = NULL;
+        if (rc == VS_OK) rc = vs_segwriter_finish(p.sw, seg_path, st->src.bytes, err);
+        if (rc == VS_OK) st->wrote = 1;
+    }
+    vs_invert_free(p.iv);
+    vs_segwriter_free(p.sw);
+    return rc;
+}

@@ -1,0 +1,70 @@
+/* ingest.h: source files -> one segment file, with bounded memory and several threads
+ * (DESIGN.md §3, §7).
+ *
+ *   tasks (files, or "-" for stdin, in order)
+ *     -> analysis threads: read + hash the file, parse (source.h), split passages (passage.h),
+ *        analyze (analyze.h); the output is cut into batches of a few MB of text, each holding
+ *        its documents, passages, the batch's distinct terms (with their XXH3) and per passage
+ *        the (term, tf) pairs and positions
+ *     -> the calling thread, strictly in task order then batch order: documents and passages
+ *        into the segment writer (stored text), postings into the inverter (one intern per
+ *        batch term), spilling a sorted run whenever memory passes its share of the budget
+ *     -> finally the runs are merged into the segment's dictionary and postings.
+ *
+ * Documents get the same numbers and the segment the same bytes for any number of threads
+ * and any memory budget. Memory: the inverter and segment writer (invert.h, segwriter.h), plus
+ * at most `memory / 8` of batches in flight (the batch of the task being consumed is always
+ * admitted, so a huge file cannot deadlock the queue). Warnings are delivered from the calling
+ * thread, in task order. */
+#ifndef VS_INGEST_H
+#define VS_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyze.h"
+#include "source.h"
+#include "vs_err.h"
+#include "vsearch.h"
+
+typedef struct vs_ingest_task {
+    const char *path;           /* a file, or "-" for standard input */
+    int have_hash;              /* hash below already known (re-sync computed it) */
+    /* results */
+    uint64_t size, hash;        /* of the file's bytes (XXH3_64bits) */
+    int64_t mtime_ns;
+    int read;                   /* 1: read (documents in [first_doc, first_doc + n_docs)), 0: skipped */
+    uint32_t first_doc, n_docs;
+} vs_ingest_task;
+
+typedef struct vs_ingest_opts {
+    const vs_analyze_config *acfg;
+    int unit_doc;
+    uint32_t max_words;
+    vs_format format;
+    int strict;
+    uint64_t memory;            /* budget in bytes */
+    unsigned threads;           /* analysis threads (1: none, all in the calling thread) */
+    const char *tmp_prefix;     /* temporary files: TMP_PREFIX.<section>, .runN */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
+    void (*progress)(void *ctx, const vs_build_progress *p);
+    void *progress_ctx;
+    double t0;                  /* start time (CLOCK_MONOTONIC seconds) for progress */
+} vs_ingest_opts;
+
+typedef struct vs_ingest_stats {
+    uint64_t docs, passages, terms, postings, positions, spills;
+    vs_source_stats src;
+    int wrote;                  /* a segment was written (0: the tasks gave no passage) */
+} vs_ingest_stats;
+
+/* Runs the tasks and writes seg_path (fsynced) when they gave at least one passage. */
+VS_MUST_CHECK vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o,
+                                  const char *seg_path, vs_ingest_stats *st, vs_err *err);
+/* XXH3_64bits of a file's bytes, with its size and mtime (ns). */
+VS_MUST_CHECK vs_rc vs_ingest_hash_file(const char *path, uint64_t *hash, uint64_t *size,
+                                        int64_t *mtime_ns, vs_err *err);
+double vs_ingest_now(void);
+
+#endif
