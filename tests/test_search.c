@@ -52,8 +52,7 @@ static vs_results *search(vs_index *ix, const char *q, uint32_t k, int exhaustiv
 
 static int setup_tiny(void **state) {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/vs-test-search-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    assert_int_equal(tu_mkdtemp(tmpdir, sizeof tmpdir, "search"), 0);
     char c[128];
     snprintf(c, sizeof c, "%s/c", tmpdir);
     mkdir(c, 0755);
@@ -69,9 +68,7 @@ static int setup_tiny(void **state) {
 
 static int teardown_tiny(void **state) {
     (void)state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
+    return tu_rmtree(tmpdir);
 }
 
 static void test_bm25_hand_computed(void **state) {

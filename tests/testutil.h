@@ -43,6 +43,20 @@ static inline char *tu_slurp(const char *path, size_t *len) {
     return p;
 }
 
+/* A fresh directory /tmp/vs-test-NAME-XXXXXX in buf (at least 64 bytes); 0 on success. */
+static inline int tu_mkdtemp(char *buf, size_t size, const char *name) {
+    snprintf(buf, size, "/tmp/vs-test-%s-XXXXXX", name);
+    return mkdtemp(buf) ? 0 : -1;
+}
+
+/* Removes a directory tree made by tu_mkdtemp; 0 on success. */
+static inline int tu_rmtree(const char *dir) {
+    char cmd[512];
+    if (strncmp(dir, "/tmp/vs-test-", 13) != 0 || strchr(dir, '\'')) return -1; /* only our own */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
 #define TU_SKIP_NO_CORPORA(c) do { if (!(c)) { \
     print_message("skipped: shared corpora not found (set VSEARCH_CORPORA or place ../shared/corpora)\n"); \
     skip(); } } while (0)
