@@ -931,8 +931,9 @@ static vs_rc retrieve(run *r, const vs_term_info *tis, const int *found, vs_err 
 
 /* ---- RM3 (as Anserini's RM3Reranker defines it) ----
  * For each of the fb_docs top units D with score s_D: P(w|D) = tf(w, D) / |D| over the terms of
- * D that are 2..20 ASCII letters/digits and occur in at most 10% of the passages (|D| counts only
- * those terms); rm(w) = sum_D P(w|D) * s_D; keep the fb_terms heaviest
+ * D that are 2..20 ASCII letters/digits, occur in at most 10% of the passages and are among D's
+ * fb_terms most frequent such terms (|D| counts only those); rm(w) = sum_D P(w|D) * s_D; keep
+ * the fb_terms heaviest
  * (ties by term bytes), scale rm and the original query (weights by occurrence) to unit L1 norm,
  * and search with orig_weight * q + (1 - orig_weight) * rm. Original terms keep their order
  * first; expansion terms follow by descending weight. */
@@ -948,8 +949,19 @@ typedef struct fbterm {
 typedef struct fbset {
     fbterm *v;
     size_t n, cap;
+    fbterm **use;               /* usable terms of the current unit */
+    size_t use_cap;
     int oom;
 } fbset;
+
+/* Orders terms by tf in the current unit (descending), then term bytes. */
+static int cmp_unit_tf(const void *a, const void *b) {
+    const fbterm *x = *(fbterm *const *)a, *y = *(fbterm *const *)b;
+    if (x->tf != y->tf) return x->tf > y->tf ? -1 : 1;
+    size_t m = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->t, y->t, m);
+    return c ? c : (x->len < y->len ? -1 : (x->len > y->len));
+}
 
 static int rm_ok(const char *t, size_t len) {
     if (len < 2 || len > 20) return 0;
@@ -1002,7 +1014,11 @@ static vs_rc rm3_expand(run *r, const query *orig, query *out, vs_err *err) {
         for (size_t j = 0; j < f.n; j++) f.v[j].tf = 0;
         rc = vs_index_analyze(r->ix, (const char *)text.p, text.len, on_fbtoken, &f, err);
         if (rc == VS_OK && f.oom) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
-        uint64_t norm = 0;
+        if (rc == VS_OK && f.n > f.use_cap) {
+            fbterm **nu = realloc(f.use, f.n * sizeof *nu);
+            if (!nu) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+            else { f.use = nu; f.use_cap = f.n; }
+        }
         for (size_t j = 0; rc == VS_OK && j < f.n; j++) {
             fbterm *x = &f.v[j];
             if (!x->tf) continue;
@@ -1016,11 +1032,19 @@ static vs_rc rm3_expand(run *r, const query *orig, query *out, vs_err *err) {
                 }
                 x->usable = (double)df <= 0.1 * (double)r->ix->N;
             }
-            if (x->usable) norm += x->tf;
         }
-        if (rc != VS_OK || norm == 0) continue;
+        if (rc != VS_OK) continue;
+        /* Keep the unit's fb_terms most frequent usable terms (ties by term bytes), as Anserini
+         * prunes each feedback document vector before normalising it. */
+        size_t nu = 0;
         for (size_t j = 0; j < f.n; j++)
-            if (f.v[j].tf && f.v[j].usable) f.v[j].w += (double)f.v[j].tf / (double)norm * c->score;
+            if (f.v[j].tf && f.v[j].usable) f.use[nu++] = &f.v[j];
+        qsort(f.use, nu, sizeof *f.use, cmp_unit_tf);
+        if (nu > r->o->fb_terms) nu = r->o->fb_terms;
+        uint64_t norm = 0;
+        for (size_t j = 0; j < nu; j++) norm += f.use[j]->tf;
+        if (norm == 0) continue;
+        for (size_t j = 0; j < nu; j++) f.use[j]->w += (double)f.use[j]->tf / (double)norm * c->score;
     }
     vs_buf_free(&text);
     if (rc == VS_OK) {
@@ -1067,6 +1091,7 @@ static vs_rc rm3_expand(run *r, const query *orig, query *out, vs_err *err) {
     }
     for (size_t j = 0; j < f.n; j++) free(f.v[j].t);
     free(f.v);
+    free(f.use);
     return rc;
 }
 

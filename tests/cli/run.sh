@@ -234,7 +234,7 @@ if [ -f "$CORPORA/cacm/cacm.all" ] && [ -f "$ROOT/../shared/eval-golden/cacm.qre
     check_metric "CACM BM25" map 0.3264 "$T/cacm.run"
     check_metric "CACM BM25" ndcg_cut_10 0.4761 "$T/cacm.run"
     "$VS" batch -i "$T/cacm" -j 2 --rm3 "$CORPORA/cacm/query.text" >"$T/rm3.run" 2>/dev/null
-    check_metric "CACM BM25+RM3" map 0.3016 "$T/rm3.run"
+    check_metric "CACM BM25+RM3" map 0.3171 "$T/rm3.run"
     "$VS" batch -i "$T/cacm" -j 2 --model ql "$CORPORA/cacm/query.text" >"$T/ql.run" 2>/dev/null
     check_metric "CACM QL" map 0.3282 "$T/ql.run"
     run "vs-sweep grid" 0 "$ROOT/tools/vs-sweep" -i "$T/cacm" -t "$CORPORA/cacm/query.text" -q "$QR" --k1 0.9:1.2:0.3 --b 0.4:0.4:0.1
