@@ -159,6 +159,7 @@ typedef struct vs_results {
     uint64_t N;             /* passages in the index */
     double avglen;          /* average passage length */
     uint64_t scored;        /* postings scored (work done) */
+    void *strings;          /* internal: one block holding every hit's doc, title and path */
 } vs_results;
 
 void vs_search_opts_default(vs_search_opts *o);

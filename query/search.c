@@ -1110,9 +1110,6 @@ void vs_results_free(vs_results *r) {
     if (!r) return;
     for (size_t i = 0; i < r->n; i++) {
         vs_hit *h = &r->hits[i];
-        free((char *)h->doc);
-        free((char *)h->title);
-        free((char *)h->path);
         free((char *)h->text);
         free((char *)h->snippet);
         free((void *)h->marks);
@@ -1122,11 +1119,25 @@ void vs_results_free(vs_results *r) {
     for (size_t i = 0; r->terms && i < r->n_terms; i++) free((char *)r->terms[i]);
     free((void *)r->terms);
     free((void *)r->weights);
+    free(r->strings);
     free((char *)r->query);
     free(r);
 }
 
-static vs_rc fill_hit(run *rn, const cand *c, vs_results *r, vs_hit *h, vs_buf *text, vs_err *err) {
+/* Bytes the doc, title and path strings of the hits take (with their NULs). */
+static vs_rc strings_size(run *rn, size_t *total, vs_err *err) {
+    *total = 0;
+    for (size_t i = 0; i < rn->t.n; i++) {
+        vs_doc_info di;
+        vs_rc rc = vs_segment_doc(rn->ix->seg[rn->t.h[i].seg], rn->t.h[i].doc, &di, err);
+        if (rc != VS_OK) return rc;
+        *total += (size_t)di.id_len + di.title_len + di.path_len + 3;
+    }
+    return VS_OK;
+}
+
+static vs_rc fill_hit(run *rn, const cand *c, vs_results *r, vs_hit *h, size_t *pool_used, vs_buf *text,
+                      vs_err *err) {
     vs_index *ix = rn->ix;
     const vs_search_opts *o = rn->o;
     vs_segment *s = ix->seg[c->seg];
@@ -1138,10 +1149,18 @@ static vs_rc fill_hit(run *rn, const cand *c, vs_results *r, vs_hit *h, vs_buf *
     h->score = c->score;
     h->passage = c->pno;
     h->len = pi.len;
-    h->doc = dupn(di.id, di.id_len);
-    h->title = dupn(di.title, di.title_len);
-    h->path = dupn(di.path, di.path_len);
-    if (!h->doc || !h->title || !h->path) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    /* doc, title and path go to r->strings, sized beforehand by strings_size() */
+    char *pool = (char *)r->strings + *pool_used;
+    memcpy(pool, di.id, di.id_len);
+    pool[di.id_len] = '\0';
+    memcpy(pool + di.id_len + 1, di.title, di.title_len);
+    pool[di.id_len + 1 + di.title_len] = '\0';
+    memcpy(pool + di.id_len + di.title_len + 2, di.path, di.path_len);
+    pool[di.id_len + di.title_len + 2 + di.path_len] = '\0';
+    h->doc = pool;
+    h->title = pool + di.id_len + 1;
+    h->path = pool + di.id_len + di.title_len + 2;
+    *pool_used += (size_t)di.id_len + di.title_len + di.path_len + 3;
     if (o->snippets) {
         if ((rc = vs_segment_text(s, c->pid, text, err)) != VS_OK) return rc;
         h->text = dupn((const char *)text->p, text->len);
@@ -1298,12 +1317,15 @@ vs_rc vs_search(vs_index *ix, const char *text, const vs_search_opts *o, vs_resu
         }
     }
     if (rc == VS_OK) {
+        size_t pool = 0, used = 0;
         r->hits = calloc(rn.t.n + 1, sizeof *r->hits);
         if (!r->hits) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+        if (rc == VS_OK) rc = strings_size(&rn, &pool, err);
+        if (rc == VS_OK && !(r->strings = malloc(pool + 1))) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
         vs_buf tb = VS_BUF_INIT;
         for (size_t i = 0; rc == VS_OK && i < rn.t.n; i++) {
             r->n = i + 1;
-            rc = fill_hit(&rn, &rn.t.h[i], r, &r->hits[i], &tb, err);
+            rc = fill_hit(&rn, &rn.t.h[i], r, &r->hits[i], &used, &tb, err);
         }
         vs_buf_free(&tb);
     }
