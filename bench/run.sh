@@ -16,6 +16,7 @@
 # Output: stdout, bench/out/* (scratch, ignored by git), and a new dated section at the top of
 # bench/RESULTS.md (older sections are kept below it: the file is the history).
 # Environment: VSEARCH_CORPORA, CC (default cc), BENCH_REPS (timed query passes, default 10; see qbench.c).
+# At the end it runs bench/peers.sh (the peer engines) when any of them is installed.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -222,3 +223,15 @@ cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
 } >"$OUT/RESULTS.md.new"
 mv "$OUT/RESULTS.md.new" bench/RESULTS.md
 echo "bench: wrote bench/RESULTS.md"
+
+# ---- peer engines (bench/peers.sh): SQLite FTS5, Xapian, Lucene 4.10 side by side ----
+# Runs only when at least one peer is installed (tools/install-deps.sh --bench); otherwise it
+# says so and `make bench` ends here. By default the CACM and Reuters parts; the ~1 GB generated
+# collection takes about an hour more: PEERS_PARTS=effect,reuters,gen make bench.
+if [ -f /usr/include/sqlite3.h ] || command -v xapian-config >/dev/null 2>&1 ||
+    ls /usr/share/java/lucene-core-4.10*.jar >/dev/null 2>&1; then
+    PEERS_PARTS=${PEERS_PARTS:-effect,reuters} sh bench/peers.sh
+else
+    echo "bench: no peer engine installed (tools/install-deps.sh --bench installs SQLite FTS5," \
+         "Xapian and Lucene 4.10); skipping the side-by-side comparison"
+fi
