@@ -3,7 +3,7 @@
 # Uses sudo when not root. Idempotent: re-running installs nothing new.
 set -eu
 PKGS="build-essential pkg-config libxxhash-dev liblz4-dev libbsd-dev libcmocka-dev \
-libutf8proc-dev libstemmer-dev zlib1g-dev libzstd-dev"
+libutf8proc-dev libstemmer-dev zlib1g-dev libzstd-dev clang libclang-rt-14-dev"
 # --bench adds the peer engines that `make bench` compares against (SQLite FTS5, Xapian 1.4,
 # Lucene 4.10 with a JDK) and GNU time.
 if [ "${1:-}" = "--bench" ]; then
