@@ -663,7 +663,9 @@ static vs_rc finish(run *r, uint32_t d, vs_err *err) {
     }
     double score = 0.0;
     for (size_t i = 0; i < r->q->nl; i++) score += r->c[i];
-    if (!r->o->by_doc && r->t.n == r->t.k && score < r->t.h[0].score) return VS_OK;
+    /* Below the k-th score nothing can enter (by document too: a document in the heap already
+     * scores at least that much, and a pending one would not get in with this score). */
+    if (r->t.n == r->t.k && score < r->t.h[0].score) return VS_OK;
     (void)err;
     cand c = { .score = score, .seg = r->seg, .pid = d };
     offer(r, &c);
@@ -810,6 +812,45 @@ static vs_rc run_required(run *r, vs_err *err) {
     return VS_OK;
 }
 
+/* One term, nothing else: score block by block in a tight loop (the cursor decodes 128
+ * postings at a time), skipping whole blocks whose bound is below the k-th score. Scores come
+ * from the same clause_score() as every other path. */
+static vs_rc run_single(run *r, vs_err *err) {
+    lcur *x = &r->pos_c[0];
+    vs_plist *pl = &x->pl[0];
+    const leaf *l = x->lf;
+    int skip_ok = !r->o->exhaustive;
+    while (pl->doc != VS_PLIST_END) {
+        double cut = skip_ok ? cut_of(topk_threshold(&r->t)) : -DBL_MAX;
+        if (cut > -DBL_MAX) {
+            double u;
+            uint32_t last;
+            if (!block_ub(r, x, pl->doc, &u, &last)) break;
+            if (u < cut) {
+                if (last == UINT32_MAX - 1 || vs_plist_seek(pl, last + 1) == VS_PLIST_END) break;
+                continue;
+            }
+        }
+        /* the rest of the decoded block */
+        uint32_t blk = pl->block;
+        for (uint32_t i = pl->i; i < pl->n; i++) {
+            uint32_t d = pl->docs[i], len;
+            vs_rc rc = plen(r, d, &len, err);
+            if (rc != VS_OK) return rc;
+            double score = LEAF_SCORE(&r->m, l, pl->tfs[i], len);
+            r->scored++;
+            if (r->t.n == r->t.k && score < r->t.h[0].score) continue;
+            if (vs_index_is_deleted(r->ix, r->seg, d)) continue;
+            cand c = { .score = score, .seg = r->seg, .pid = d };
+            offer(r, &c);
+        }
+        /* next block */
+        pl->i = pl->n - 1;
+        if (vs_plist_next(pl) == VS_PLIST_END || pl->block == blk) break;
+    }
+    return VS_OK;
+}
+
 /* Runs the query over every segment into r->t, sorted. */
 static vs_rc retrieve(run *r, const vs_term_info *tis, const int *found, vs_err *err) {
     vs_index *ix = r->ix;
@@ -894,7 +935,8 @@ static vs_rc retrieve(run *r, const vs_term_info *tis, const int *found, vs_err 
         if (rc == VS_OK && !missing_req && r->npos > 0) {
             double acc = 0;
             for (size_t i = 0; i < r->npos; i++) r->prefix[i] = acc += r->pos_c[i].ub;
-            rc = any_req ? run_required(r, err) : run_union(r, err);
+            if (q->nl == 1 && r->npos == 1 && !r->pos_c[0].lf->phrase) rc = run_single(r, err);
+            else rc = any_req ? run_required(r, err) : run_union(r, err);
         }
         for (size_t i = 0; i < r->npos; i++) {
             if (rc == VS_OK) rc = lc_rc(&r->pos_c[i], err);
