@@ -1,0 +1,77 @@
+# mk/fuzz.mk: libFuzzer targets (tests/fuzz/, README there). Needs clang and libclang-rt-14-dev.
+#   make fuzz                 every target for FUZZ_SECONDS (default 60) each, one after another
+#   make fuzz-smoke           every target for 15 s (CI), after replaying tests/fixtures/crashes/
+#   make fuzz-regress         replay the saved crashing inputs only (seconds)
+#   make fuzz-one FUZZ_TARGET=segment FUZZ_SECONDS=600
+# The library sources are compiled again with clang, coverage and ASan+UBSan (-fno-sanitize-recover:
+# any undefined behaviour stops the run). Seeds are made from tests/fixtures/ and corpus/ by
+# tests/fuzz/mkseeds.sh (segment and MANIFEST seeds are built by bin/vsearch, so they always match
+# the current format); each target's growing corpus lives in build-fuzz/corpus/TARGET, crashing
+# inputs land in build-fuzz/crashes/, and every run appends "date target seconds executions
+# result" to build-fuzz/fuzz-log.tsv (tests/fuzz/README.md keeps the running totals).
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration $(FUZZ_FLAGS)
+FUZZ_SOURCES := analyze passage postings segment manifest topics eval parse
+FUZZ_FORMATS := text trec jsonl reuters smart auto
+FUZZ_TARGETS := $(FUZZ_SOURCES) $(FUZZ_FORMATS:%=source_%)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_HDRS    := $(HDRS) tests/fuzz/fuzz_util.h
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-regress fuzz-one fuzz-seeds clean-fuzz
+.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_BINS)
+
+# F3 (tests/fuzz/README.md): search.c calls qsort(NULL, 0, ...) when RM3 finds no feedback terms;
+# UBSan's nonnull check stops every run there until it is fixed, so it is off for that file only.
+$(FUZZ_BUILD)/obj/query/search.o: FUZZ_EXTRA := -fno-sanitize=nonnull-attribute
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(FUZZ_EXTRA) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_source_%: tests/fuzz/fuzz_source.c $(FUZZ_LIB_OBJ) $(FUZZ_HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	    -DFUZZ_FORMAT=VS_FMT_$(shell echo $* | tr a-z A-Z) -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(FUZZ_HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+
+# A segment finding -> an index directory for the CLI (see fz_mkindex.c).
+$(FUZZ_BUILD)/fz_mkindex: tests/fuzz/fz_mkindex.c lib/libvsearch.a $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(WARN) $(CFLAGS) -o $@ $< lib/libvsearch.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_BUILD)/fz_mkindex
+
+fuzz-seeds: bin/vsearch
+	@sh tests/fuzz/mkseeds.sh bin/vsearch $(FUZZ_BUILD)/seeds
+
+# One run of one target (tests/fuzz/run.sh); FUZZ_SECS is set by the target that asks for it.
+FUZZ_SECS ?= $(FUZZ_SECONDS)
+fuzz-run-%: $(FUZZ_BUILD)/fuzz_% fuzz-seeds fuzz-regress
+	@sh tests/fuzz/run.sh $* $(FUZZ_SECS) $(FUZZ_BUILD)
+
+# Replays every saved crashing input (tests/fixtures/crashes/TARGET/*) once: regression tests.
+fuzz-regress: $(FUZZ_BINS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    files=$$(ls tests/fixtures/crashes/$$t/* 2>/dev/null || true); \
+	    if [ -n "$$files" ]; then echo "== replay fuzz_$$t: $$(echo $$files | wc -w) input(s)"; \
+	        $(FUZZ_BUILD)/fuzz_$$t -runs=1 $$files >$(FUZZ_BUILD)/replay_$$t.log 2>&1 || \
+	        { tail -40 $(FUZZ_BUILD)/replay_$$t.log; exit 1; }; fi; done
+
+fuzz: FUZZ_SECS = $(FUZZ_SECONDS)
+fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
+	@echo "fuzz: $(words $(FUZZ_TARGETS)) targets, $(FUZZ_SECONDS) s each; totals in $(FUZZ_BUILD)/fuzz-log.tsv"
+
+fuzz-smoke: FUZZ_SECS = 15
+fuzz-smoke: $(FUZZ_TARGETS:%=fuzz-run-%)
+	@echo "fuzz-smoke: $(words $(FUZZ_TARGETS)) passed, 0 failed"
+
+FUZZ_TARGET ?= segment
+fuzz-one: fuzz-run-$(FUZZ_TARGET)
+
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)
