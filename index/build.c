@@ -26,6 +26,7 @@
 #include "segment.h"
 #include "source.h"
 #include "vsearch.h"
+#include "wfile.h"
 #include "writer.h"
 
 #define DEFAULT_MEMORY ((uint64_t)1 << 30)
@@ -266,22 +267,24 @@ static vs_rc plan(job *j, inputs *in, int remove_missing, vs_err *err) {
         st->files_changed++;
         if (e->seg) rc = vs_writer_delete_range(w, e->seg, e->first_doc, e->n_docs, err);
         st->docs_deleted += e->n_docs;
-        free(e->path);
-        e->path = NULL;
+        seen[e - cat->v] = 2; /* dropped below: lookups need every path until the loop ends */
         w->cat_dirty = 1;
         j->n_tasks++;
     }
-    if (remove_missing)
-        for (size_t k = 0; k < cat->n && rc == VS_OK; k++) {
-            vs_catalog_file *e = &cat->v[k];
-            if (seen[k] || !e->path) continue;
+    for (size_t k = 0; k < cat->n && rc == VS_OK; k++) {
+        vs_catalog_file *e = &cat->v[k];
+        if (seen[k] == 0 && remove_missing) {
             st->files_removed++;
             if (e->seg) rc = vs_writer_delete_range(w, e->seg, e->first_doc, e->n_docs, err);
             st->docs_deleted += e->n_docs;
-            free(e->path);
-            e->path = NULL;
+            seen[k] = 2;
             w->cat_dirty = 1;
         }
+        if (seen[k] == 2) {
+            free(e->path);
+            e->path = NULL;
+        }
+    }
     free(seen);
     vs_catalog_compact(cat);
     if (in->stdin_) j->tasks[j->n_tasks++].path = "-";
@@ -340,7 +343,10 @@ static vs_rc run(const char *dir, const char *const *paths, size_t n_paths, cons
     }
     if (rc != VS_OK) goto out;
     if (j.n_tasks == 0 && !vs_writer_dirty(w)) {
+        /* Nothing to commit; merges a killed run did not get to are done now. */
         st->mode = VS_BUILD_UP_TO_DATE;
+        rc = vs_writer_merge_policy(w, err);
+        st->merges = w->merges;
         st->segments = w->n_seg;
         st->index_bytes = index_bytes(w);
         goto out;
@@ -359,6 +365,7 @@ out:
     vs_writer_close(w);
     vs_manifest_free(&cfg);
     inputs_free(&in);
+    vs_wfile_report();
     return rc;
 }
 
@@ -391,6 +398,7 @@ vs_rc vs_delete(const char *dir, const char *const *ids, size_t n_ids, uint64_t 
     if (rc == VS_OK) rc = vs_writer_merge_policy(w, err);
     if (rc == VS_OK && n_passages) *n_passages = after - before;
     vs_writer_close(w);
+    vs_wfile_report();
     return rc;
 }
 
@@ -412,5 +420,6 @@ vs_rc vs_merge(const char *dir, uint32_t max_segments, const vs_build_opts *o, v
     st->peak_rss = peak_rss();
     st->seconds = vs_ingest_now() - t0;
     vs_writer_close(w);
+    vs_wfile_report();
     return rc;
 }

@@ -175,30 +175,21 @@ vs_rc vs_catalog_decode(const uint8_t *p, size_t n, const char *name, vs_catalog
     return VS_OK;
 }
 
-vs_rc vs_catalog_read(const char *dir, const char *name, uint64_t size, uint64_t expect_hash, vs_catalog *c, vs_err *err) {
-    char path[4096];
+vs_rc vs_catalog_read_fd(int fd, const char *dir, const char *path, uint64_t size, uint64_t expect_hash, vs_catalog *c,
+                         vs_err *err) {
     memset(c, 0, sizeof *c);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return vs_err_errno(err, errno == ENOENT ? VS_ECORRUPT : VS_EIO, errno, "cannot open file catalog '%s'", path);
     struct stat st;
-    if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size || size > ((uint64_t)1 << 40)) {
-        close(fd);
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size || size > ((uint64_t)1 << 40))
         return vs_err_set(err, VS_ECORRUPT, "index '%s' is inconsistent: '%s' does not have the size its MANIFEST records", dir, path);
-    }
     uint8_t *p = malloc(size ? (size_t)size : 1);
-    if (!p) {
-        close(fd);
-        return vs_err_set(err, VS_ENOMEM, "out of memory");
-    }
+    if (!p) return vs_err_set(err, VS_ENOMEM, "out of memory");
     size_t got = 0;
     while (got < size) {
-        ssize_t k = read(fd, p + got, (size_t)size - got);
+        ssize_t k = pread(fd, p + got, (size_t)size - got, (off_t)got);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) break;
         got += (size_t)k;
     }
-    close(fd);
     vs_rc rc;
     uint64_t h = 0;
     if (got != size) rc = vs_err_errno(err, VS_EIO, errno, "cannot read '%s'", path);
@@ -208,5 +199,16 @@ vs_rc vs_catalog_read(const char *dir, const char *name, uint64_t size, uint64_t
         vs_catalog_free(c);
         rc = vs_err_set(err, VS_ECORRUPT, "index '%s' is inconsistent: '%s' is not the catalog its MANIFEST names", dir, path);
     }
+    return rc;
+}
+
+vs_rc vs_catalog_read(const char *dir, const char *name, uint64_t size, uint64_t expect_hash, vs_catalog *c, vs_err *err) {
+    char path[4096];
+    memset(c, 0, sizeof *c);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return vs_err_errno(err, errno == ENOENT ? VS_ECORRUPT : VS_EIO, errno, "cannot open file catalog '%s'", path);
+    vs_rc rc = vs_catalog_read_fd(fd, dir, path, size, expect_hash, c, err);
+    close(fd);
     return rc;
 }

@@ -52,5 +52,8 @@ VS_MUST_CHECK vs_rc vs_catalog_decode(const uint8_t *p, size_t n, const char *na
 /* Reads DIR/NAME; the MANIFEST recorded its size and checksum. */
 VS_MUST_CHECK vs_rc vs_catalog_read(const char *dir, const char *name, uint64_t size,
                                     uint64_t expect_hash, vs_catalog *c, vs_err *err);
+/* The same through an open descriptor (path is for messages). */
+VS_MUST_CHECK vs_rc vs_catalog_read_fd(int fd, const char *dir, const char *path, uint64_t size,
+                                       uint64_t expect_hash, vs_catalog *c, vs_err *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,11 @@ typedef struct producer {
     vs_source_stats ss;
     uint64_t size, hash;
     int64_t mtime_ns;
+    /* the task's input, opened once (open_input) */
+    int fd;
+    int regular;
+    vs_rc in_rc;
+    vs_err in_err;
 } producer;
 
 struct pipe_ {
@@ -138,11 +144,13 @@ struct pipe_ {
     vs_ingest_task *tasks;
     size_t n;
     size_t batch_text;          /* cut batches at about this much text */
+    size_t window;              /* source read window */
     size_t cap;                 /* bytes of batches in flight */
     int threaded;
     pthread_mutex_t mu;
     pthread_cond_t cv_cons, cv_prod;
-    size_t next;                /* next task to claim */
+    pthread_mutex_t open_mu;    /* tasks are claimed and opened strictly in order */
+    size_t next;                /* next task to claim (under open_mu) */
     batch **head, **tail;       /* per task */
     size_t cur;                 /* task being consumed */
     size_t inflight;
@@ -366,27 +374,41 @@ nomem:
     return 1;
 }
 
-static vs_rc read_stdin(const vs_source_opts *so, producer *pr, vs_err *err) {
-    vs_buf in = VS_BUF_INIT;
-    for (;;) {
-        if (vs_buf_reserve(&in, 1 << 20) != VS_OK) {
-            vs_buf_free(&in);
-            return vs_err_set(err, VS_ENOMEM, "out of memory reading standard input");
-        }
-        ssize_t k = read(0, in.p + in.len, in.cap - in.len);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) {
-            vs_buf_free(&in);
-            return vs_err_errno(err, VS_EIO, errno, "cannot read standard input");
-        }
-        if (k == 0) break;
-        in.len += (size_t)k;
+/* Opens task t's input once (a FIFO, or a file replaced meanwhile, is read exactly once, and
+ * the hash is of exactly the bytes indexed). Errors as vs_source_read_file's ("cannot read
+ * 'PATH'"). */
+static void open_input(producer *pr, const char *path) {
+    pr->fd = -1;
+    pr->regular = 0;
+    pr->size = pr->hash = 0;
+    pr->mtime_ns = 0;
+    pr->in_rc = VS_OK;
+    vs_err_clear(&pr->in_err);
+    if (strcmp(path, "-") == 0) {
+        pr->fd = 0;
+        return;
     }
-    pr->size = in.len;
-    pr->hash = XXH3_64bits(in.p, in.len);
-    vs_rc rc = vs_source_read_mem("-", in.p ? in.p : (const uint8_t *)"", in.len, so, on_doc, pr, &pr->ss, err);
-    vs_buf_free(&in);
-    return rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        pr->in_rc = vs_err_errno(&pr->in_err, e == ENOENT || e == ENOTDIR ? VS_ENOENT : VS_EIO, e, "cannot read '%s'", path);
+        return;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || S_ISDIR(sb.st_mode)) {
+        int e = S_ISDIR(sb.st_mode) ? EISDIR : errno;
+        close(fd);
+        pr->in_rc = vs_err_errno(&pr->in_err, VS_EIO, e, "cannot read '%s'", path);
+        return;
+    }
+    pr->fd = fd;
+    pr->regular = S_ISREG(sb.st_mode);
+    pr->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+}
+
+static void close_input(producer *pr) {
+    if (pr->fd > 0) close(pr->fd);
+    pr->fd = -1;
 }
 
 vs_rc vs_ingest_hash_file(const char *path, uint64_t *hash, uint64_t *size, int64_t *mtime_ns, vs_err *err) {
@@ -438,25 +460,19 @@ static void produce(producer *pr, size_t t) {
     vs_err err;
     vs_err_clear(&err);
     memset(&pr->ss, 0, sizeof pr->ss);
-    pr->size = pr->hash = 0;
-    pr->mtime_ns = 0;
-    vs_rc rc;
-    if (strcmp(task->path, "-") == 0) {
-        rc = read_stdin(&so, pr, &err);
+    vs_rc rc = pr->in_rc;
+    if (rc != VS_OK) {
+        err = pr->in_err;
     } else {
-        if (task->have_hash) {
+        vs_source_in in = { .fd = pr->fd };
+        rc = vs_source_read_input(task->path, &in, p->window, &so, on_doc, pr, &pr->ss, &pr->hash, &err);
+        pr->size = pr->ss.bytes; /* decompressed; the raw size is the file's (catalog) */
+        if (pr->regular) {
             struct stat sb;
-            rc = stat(task->path, &sb) == 0 ? VS_OK : vs_err_errno(&err, errno == ENOENT ? VS_ENOENT : VS_EIO, errno, "cannot read '%s'", task->path);
-            if (rc == VS_OK) {
-                pr->hash = task->hash;
-                pr->size = (uint64_t)sb.st_size;
-                pr->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-            }
-        } else {
-            rc = vs_ingest_hash_file(task->path, &pr->hash, &pr->size, &pr->mtime_ns, &err);
+            if (fstat(pr->fd, &sb) == 0) pr->size = (uint64_t)sb.st_size;
         }
-        if (rc == VS_OK) rc = vs_source_read_file(task->path, &so, on_doc, pr, &pr->ss, &err);
     }
+    close_input(pr);
     b = pr->b; /* on_doc may have moved on to a new batch */
     pr->b = NULL;
     if (p->abort) { /* the consumer failed: its error stands */
@@ -487,9 +503,20 @@ static void *producer_main(void *arg) {
     producer *pr = arg;
     pipe_ *p = pr->p;
     for (;;) {
-        pthread_mutex_lock(&p->mu);
+        /* Claim and open in task order (opening a FIFO may wait for its writer: the next task
+         * is not opened before); parse and analyse in parallel. */
+        pthread_mutex_lock(&p->open_mu);
         size_t t = p->abort ? p->n : p->next++;
-        pthread_mutex_unlock(&p->mu);
+        if (t < p->n) {
+            open_input(pr, p->tasks[t].path);
+            /* a pipe, FIFO or device is read to its end before the next input is opened */
+            if (pr->in_rc == VS_OK && !pr->regular) {
+                produce(pr, t);
+                t = SIZE_MAX - 1;
+            }
+        }
+        pthread_mutex_unlock(&p->open_mu);
+        if (t == SIZE_MAX - 1) continue;
         if (t >= p->n) break;
         produce(pr, t);
     }
@@ -499,6 +526,7 @@ static void *producer_main(void *arg) {
 static vs_rc producer_init(producer *pr, pipe_ *p, vs_err *err) {
     memset(pr, 0, sizeof *pr);
     pr->p = p;
+    pr->fd = -1;
     vs_passage_list pl0 = VS_PASSAGE_LIST_INIT;
     pr->pl = pl0;
     return vs_analyze_new(p->o->acfg, &pr->an, err);
@@ -512,6 +540,7 @@ static void producer_free(producer *pr) {
     free(pr->tok_pos);
     free(pr->cursor);
     batch_free(pr->b);
+    close_input(pr);
 }
 
 /* ---- consumer: segment writer and inverter ---- */
@@ -524,6 +553,22 @@ static void progress(pipe_ *p, int force) {
     p->last_progress = now;
     vs_build_progress pg = { p->st->docs, p->done_bytes, p->total_bytes, now - o->t0 };
     o->progress(o->progress_ctx, &pg);
+}
+
+/* Resident bytes of this process now (0 if unknown). */
+static uint64_t resident(void) {
+    static long page;
+    if (!page) page = sysconf(_SC_PAGESIZE);
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[128];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    unsigned long long size = 0, res = 0;
+    if (sscanf(buf, "%llu %llu", &size, &res) != 2) return 0;
+    return (uint64_t)res * (uint64_t)page;
 }
 
 static vs_rc consume(pipe_ *p, batch *b) {
@@ -591,12 +636,18 @@ static vs_rc consume(pipe_ *p, batch *b) {
         s->invalid_utf8 += b->ss.invalid_utf8;
         if (!task->read) task->n_docs = 0;
     }
-    /* Over budget: write a sorted run. The budget covers the inverter, the segment writer and
-     * the batches in flight; below 1/16 of it the inverter is not worth a run. */
-    size_t held = vs_invert_bytes(p->iv) + vs_segwriter_mem(p->sw) + p->cap + p->cap_tids * 4;
-    if (held > o->memory / 10 * 8 && vs_invert_bytes(p->iv) > o->memory / 16) {
-        if ((rc = vs_invert_spill(p->iv, err)) != VS_OK) return rc;
-        p->st->spills++;
+    /* Over budget: write a sorted run. The budget is the process's resident memory: what we
+     * account for (inverter, segment writer, batches in flight) and what we cannot (analyzer
+     * caches, the mapped input, malloc's slack), so both are watched. Below 1/16 of the budget
+     * the inverter is not worth a run. */
+    size_t iv = vs_invert_bytes(p->iv);
+    if (iv > o->memory / 16) {
+        size_t held = iv + vs_segwriter_mem(p->sw) + p->cap + p->cap_tids * 4;
+        if (held > o->memory / 10 * 8 || resident() > o->memory / 10 * 9) {
+            if ((rc = vs_invert_spill(p->iv, err)) != VS_OK) return rc;
+            p->st->spills++;
+            malloc_trim(0); /* give the freed postings back, so that the resident size drops */
+        }
     }
     progress(p, 0);
     return VS_OK;
@@ -654,6 +705,9 @@ vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, co
     p.batch_text = p.cap / (4 * (o->threads ? o->threads : 1) + 4);
     if (p.batch_text < (32u << 10)) p.batch_text = 32u << 10;
     if (p.batch_text > (4u << 20)) p.batch_text = 4u << 20;
+    p.window = (size_t)(o->memory / 16);
+    if (p.window < (1u << 20)) p.window = 1u << 20;
+    if (p.window > (64u << 20)) p.window = 64u << 20;
     for (size_t i = 0; i < n; i++) {
         tasks[i].read = 0;
         tasks[i].first_doc = tasks[i].n_docs = 0;
@@ -671,6 +725,7 @@ vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, co
         p.tail = calloc(n ? n : 1, sizeof *p.tail);
         if (!p.head || !p.tail) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
         pthread_mutex_init(&p.mu, NULL);
+        pthread_mutex_init(&p.open_mu, NULL);
         pthread_cond_init(&p.cv_cons, NULL);
         pthread_cond_init(&p.cv_prod, NULL);
     }
@@ -692,7 +747,10 @@ vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, co
                 batch_free(b);
             }
     } else if (rc == VS_OK) {
-        for (size_t t = 0; t < n && !p.abort; t++) produce(&prs[0], t);
+        for (size_t t = 0; t < n && !p.abort; t++) {
+            open_input(&prs[0], tasks[t].path);
+            produce(&prs[0], t);
+        }
         if (p.abort) rc = p.fail_rc != VS_OK ? (*err = p.fail_err, p.fail_rc) : err->rc != VS_OK ? err->rc : VS_EINTERNAL;
     }
     if (prs)
@@ -700,6 +758,7 @@ vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, co
     free(prs);
     if (p.threaded && p.head) {
         pthread_mutex_destroy(&p.mu);
+        pthread_mutex_destroy(&p.open_mu);
         pthread_cond_destroy(&p.cv_cons);
         pthread_cond_destroy(&p.cv_prod);
     }

@@ -2,6 +2,9 @@
 #include "ixread.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +52,12 @@ static vs_rc open_once(vs_index *ix, const char *dir, vs_err *err) {
         ix->total_len += mt->total_len;
     }
     ix->avglen = ix->N ? (double)ix->total_len / (double)ix->N : 0.0;
+    if (ix->man.cat_name) { /* kept open so that `check` reads this snapshot's catalog */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, ix->man.cat_name);
+        if ((ix->cat_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+            return vs_err_errno(err, errno == ENOENT ? VS_ECORRUPT : VS_EIO, errno, "cannot open file catalog '%s'", path);
+    }
     return vs_analyze_new(&ix->man.acfg, &ix->an, err);
 }
 
@@ -60,6 +69,8 @@ static void release(vs_index *ix) {
     free(ix->seg);
     vs_manifest_free(&ix->man);
     vs_analyze_free(ix->an);
+    if (ix->cat_fd >= 0) close(ix->cat_fd);
+    ix->cat_fd = -1;
     ix->deleted = NULL;
     ix->seg = NULL;
     ix->an = NULL;
@@ -84,6 +95,7 @@ vs_rc vs_index_open(const char *dir, vs_index **out, vs_err *err) {
         return vs_err_set(err, VS_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&ix->an_lock, NULL);
+    ix->cat_fd = -1;
     /* A writer may commit between our reading the MANIFEST and opening the files it names, and
      * remove files of the old snapshot: when a file is missing or disagrees and the MANIFEST
      * has moved on meanwhile, open the new snapshot instead. */
@@ -171,9 +183,11 @@ vs_rc vs_index_stats_get(vs_index *ix, vs_index_stats *st, vs_err *err) {
 
 /* The catalog must name live segments and document ranges inside them. */
 static vs_rc check_catalog(vs_index *ix, vs_err *err) {
-    if (!ix->man.cat_name) return VS_OK;
+    if (!ix->man.cat_name || ix->cat_fd < 0) return VS_OK;
     vs_catalog c;
-    vs_rc rc = vs_catalog_read(ix->dir, ix->man.cat_name, ix->man.cat_size, ix->man.cat_hash, &c, err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", ix->dir, ix->man.cat_name);
+    vs_rc rc = vs_catalog_read_fd(ix->cat_fd, ix->dir, path, ix->man.cat_size, ix->man.cat_hash, &c, err);
     if (rc != VS_OK) return rc;
     if (c.n != ix->man.cat_files)
         rc = vs_err_set(err, VS_ECORRUPT, "index '%s' is inconsistent: the catalog lists %zu files, its MANIFEST says %" PRIu64,

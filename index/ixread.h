@@ -29,6 +29,7 @@ struct vs_index {
     /* Per segment: a bitmap of deleted passages (bit pid % 8 of byte pid / 8), or NULL when the
      * segment has no deletions. Owned by the index; filled at open from the MANIFEST. */
     uint8_t **deleted;
+    int cat_fd;                 /* the snapshot's file catalog, open for `check` (-1: none) */
 };
 
 /* Is passage pid of segment seg deleted? Searches skip deleted passages. */

@@ -26,6 +26,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
+#include <zlib.h>
+#include <zstd.h>
 
 /* Detection looks at this much of a file: enough for a TREC/Reuters prolog and the first JSON
  * line of a typical collection, small enough to be one page-cache read. */
@@ -471,6 +474,7 @@ struct rd {
     vs_err *err;
     size_t lpos;                      /* line cursor: lpos is on line `line` */
     uint64_t line;
+    uint64_t line0, off0;             /* line and file offset of p[0] (a window of a stream) */
     int stop;                         /* the callback asked to stop */
     vs_buf raw, raw2, raw3, key;      /* decoded, not yet cleaned */
     vs_buf id, title, body;           /* what the callback sees */
@@ -479,7 +483,7 @@ struct rd {
 /* 1-based line of byte off. Offsets asked for only grow within a file, so counting newlines
  * from the previous answer keeps the total cost linear. */
 static uint64_t line_at(struct rd *r, size_t off) {
-    if (off < r->lpos) { r->lpos = 0; r->line = 1; }
+    if (off < r->lpos) { r->lpos = 0; r->line = r->line0; }
     const uint8_t *p = r->p + r->lpos, *e = r->p + off;
     while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) { r->line++; p++; }
     r->lpos = off;
@@ -529,7 +533,7 @@ static vs_rc deliver(struct rd *r, size_t off, uint64_t line) {
     vs_buf_cstr(&r->body, &rc);
     if (rc != VS_OK) return nomem(r);
     vs_doc d = { (const char *)r->id.p, r->id.len, (const char *)r->title.p, r->title.len,
-                 (const char *)r->body.p, r->body.len, r->name, off, line };
+                 (const char *)r->body.p, r->body.len, r->name, r->off0 + off, line };
     r->st->docs++;
     if (r->fn && r->fn(r->ctx, &d)) r->stop = 1;
     return VS_OK;
@@ -825,7 +829,7 @@ static vs_rc smart_flush(struct rd *r, size_t off, uint64_t line) {
 static vs_rc read_smart(struct rd *r) {
     const uint8_t *p = r->p;
     size_t n = r->n, i = skip_bom(p, n), rec_off = 0;
-    uint64_t line = 0, rec_line = 0;
+    uint64_t line = r->line0 - 1, rec_line = 0;
     int in_rec = 0, field = SM_NONE;
     vs_rc rc = VS_OK;
     while (i < n && !r->stop) {
@@ -1121,7 +1125,7 @@ bad:
 static vs_rc read_jsonl(struct rd *r) {
     const uint8_t *p = r->p;
     size_t n = r->n, i = skip_bom(p, n);
-    uint64_t line = 0;
+    uint64_t line = r->line0 - 1;
     while (i < n && !r->stop) {
         const uint8_t *nl = memchr(p + i, '\n', n - i);
         size_t ls = i, le = nl ? (size_t)(nl - p) : n;
@@ -1261,6 +1265,34 @@ int vs_format_parse(const char *name) {
 
 /* ---------------------------------------------------------------- entry points */
 
+/* Parses r->p[0, r->n) as format f. */
+static vs_rc parse_buf(struct rd *r, vs_format f) {
+    switch (f) {
+    case VS_FMT_TEXT: return read_text(r);
+    case VS_FMT_TREC: return walk_records(r, "DOC", trec_rec);
+    case VS_FMT_JSONL: return read_jsonl(r);
+    case VS_FMT_REUTERS: return walk_records(r, "REUTERS", reuters_rec);
+    case VS_FMT_SMART: return read_smart(r);
+    case VS_FMT_AUTO: break;
+    }
+    return VS_OK;
+}
+
+/* A TREC/Reuters/SMART input in which no record was even attempted is probably not of that
+ * format (a README next to the collection): say so rather than index nothing silently. */
+static vs_rc no_records(const char *name, vs_format f, const vs_source_opts *opts, vs_source_stats *st, vs_err *err) {
+    static const char *const rec[] = { "", "", "<DOC>", "", "<REUTERS>", ".I" };
+    if (opts->strict) return vs_err_set(err, VS_EDATA, "%s: no %s records", name, rec[f]);
+    st->skipped_files++;
+    warnf(opts, "%s: skipped: no %s records", name, rec[f]);
+    return VS_OK;
+}
+
+static void rd_free(struct rd *r) {
+    vs_buf_free(&r->raw); vs_buf_free(&r->raw2); vs_buf_free(&r->raw3); vs_buf_free(&r->key);
+    vs_buf_free(&r->id); vs_buf_free(&r->title); vs_buf_free(&r->body);
+}
+
 vs_rc vs_source_read_mem(const char *name, const uint8_t *data, size_t len, const vs_source_opts *opts,
                          vs_doc_fn fn, void *ctx, vs_source_stats *st, vs_err *err) {
     static const vs_source_opts defaults = { VS_FMT_AUTO, 0, NULL, NULL };
@@ -1291,34 +1323,320 @@ vs_rc vs_source_read_mem(const char *name, const uint8_t *data, size_t len, cons
     struct rd r;
     memset(&r, 0, sizeof r);
     r.name = name; r.p = data; r.n = len; r.o = opts; r.fn = fn; r.ctx = ctx; r.st = st; r.err = err;
-    r.line = 1;
+    r.line = r.line0 = 1;
     uint64_t docs0 = st->docs, skipped0 = st->skipped_records;
-    vs_rc rc = VS_OK;
-    switch (f) {
-    case VS_FMT_TEXT: rc = read_text(&r); break;
-    case VS_FMT_TREC: rc = walk_records(&r, "DOC", trec_rec); break;
-    case VS_FMT_JSONL: rc = read_jsonl(&r); break;
-    case VS_FMT_REUTERS: rc = walk_records(&r, "REUTERS", reuters_rec); break;
-    case VS_FMT_SMART: rc = read_smart(&r); break;
-    case VS_FMT_AUTO: break;
-    }
-    /* A TREC/Reuters/SMART file in which no record was even attempted is probably not of that
-     * format (a README next to the collection): say so rather than index nothing silently. */
+    vs_rc rc = parse_buf(&r, f);
     if (rc == VS_OK && st->docs == docs0 && !r.stop && f != VS_FMT_TEXT && f != VS_FMT_JSONL &&
         st->skipped_records == skipped0) {
         size_t k = 0;
         while (k < len && is_ws(data[k])) k++;
-        if (k < len) {
-            static const char *const rec[] = { "", "", "<DOC>", "", "<REUTERS>", ".I" };
-            if (opts->strict) rc = vs_err_set(err, VS_EDATA, "%s: no %s records", name, rec[f]);
+        if (k < len) rc = no_records(name, f, opts, st, err);
+    }
+    rd_free(&r);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- streams
+ * Compressed inputs (gzip, zstd: by their magic bytes), standard input and files of any size
+ * are read as a stream into a window of about `window` bytes; each window is cut after the last
+ * complete record (JSONL: a line; TREC: before the last <DOC>; Reuters: before the last
+ * <REUTERS; SMART: before the last .I line) and parsed like a whole file, with line numbers and
+ * offsets carried over, so messages and documents are the same as from one read of the file.
+ * A record longer than the window grows it; a text file (one document) is read whole. */
+
+enum { IN_PLAIN, IN_GZIP, IN_ZSTD };
+#define RAW_BUF (256u * 1024)
+
+typedef struct stream {
+    const vs_source_in *in;
+    const char *name;
+    size_t mpos;                      /* memory input: next byte */
+    int kind;
+    uint8_t *raw;                     /* raw (compressed) bytes read, not yet consumed */
+    size_t raw_len, raw_pos;
+    int raw_eof;
+    uint64_t raw_total;
+    XXH3_state_t *h;
+    z_stream z;
+    int z_init;
+    ZSTD_DStream *zs;
+    int zs_pending;                   /* a zstd frame is not finished */
+    int done;
+} stream;
+
+/* Reads raw bytes into s->raw (after what is left), hashing them. */
+static vs_rc raw_fill(stream *s, vs_err *err) {
+    if (s->raw_pos > 0) {
+        memmove(s->raw, s->raw + s->raw_pos, s->raw_len - s->raw_pos);
+        s->raw_len -= s->raw_pos;
+        s->raw_pos = 0;
+    }
+    while (!s->raw_eof && s->raw_len < RAW_BUF) {
+        size_t want = RAW_BUF - s->raw_len, got;
+        if (s->in->fd >= 0) {
+            ssize_t k = read(s->in->fd, s->raw + s->raw_len, want);
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) return vs_err_errno(err, VS_EIO, errno, "cannot read '%s'", s->name);
+            got = (size_t)k;
+        } else {
+            got = s->in->len - s->mpos < want ? s->in->len - s->mpos : want;
+            memcpy(s->raw + s->raw_len, s->in->data + s->mpos, got);
+            s->mpos += got;
+        }
+        if (got == 0) {
+            s->raw_eof = 1;
+            break;
+        }
+        if (s->h) XXH3_64bits_update(s->h, s->raw + s->raw_len, got);
+        s->raw_len += got;
+        s->raw_total += got;
+        if (s->in->fd < 0) continue;
+        break; /* one read per fill for descriptors: pipes deliver what they have */
+    }
+    return VS_OK;
+}
+
+static vs_rc bad_stream(stream *s, vs_err *err, const char *what) {
+    return vs_err_set(err, VS_EDATA, "%s: %s data is damaged or truncated near byte %" PRIu64 ": %s", s->name,
+                      s->kind == IN_GZIP ? "gzip" : "zstd", s->raw_total - (s->raw_len - s->raw_pos), what);
+}
+
+/* Up to cap decompressed bytes into out; *got = 0 at the end. */
+static vs_rc stream_read(stream *s, uint8_t *out, size_t cap, size_t *got, vs_err *err) {
+    *got = 0;
+    vs_rc rc;
+    while (*got == 0 && !s->done) {
+        if (s->raw_pos == s->raw_len && !s->raw_eof && (rc = raw_fill(s, err)) != VS_OK) return rc;
+        size_t avail = s->raw_len - s->raw_pos;
+        if (s->kind == IN_PLAIN) {
+            if (avail == 0) { s->done = 1; break; }
+            size_t k = avail < cap ? avail : cap;
+            memcpy(out, s->raw + s->raw_pos, k);
+            s->raw_pos += k;
+            *got = k;
+        } else if (s->kind == IN_GZIP) {
+            if (avail == 0) {
+                if (s->z.total_in == 0) { s->done = 1; break; } /* ended cleanly between members */
+                return bad_stream(s, err, "unexpected end");
+            }
+            s->z.next_in = s->raw + s->raw_pos;
+            s->z.avail_in = (uInt)(avail > UINT32_MAX ? UINT32_MAX : avail);
+            s->z.next_out = out;
+            s->z.avail_out = (uInt)(cap > UINT32_MAX ? UINT32_MAX : cap);
+            int ret = inflate(&s->z, Z_NO_FLUSH);
+            s->raw_pos += (size_t)(s->z.next_in - (s->raw + s->raw_pos));
+            *got = (size_t)(s->z.next_out - out);
+            if (ret == Z_STREAM_END) {
+                inflateReset(&s->z); /* another gzip member may follow */
+                s->z.total_in = 0;
+            } else if (ret != Z_OK && !(ret == Z_BUF_ERROR && *got > 0)) {
+                return bad_stream(s, err, s->z.msg ? s->z.msg : "inflate failed");
+            }
+        } else {
+            if (avail == 0) {
+                if (s->zs_pending) return bad_stream(s, err, "unexpected end");
+                s->done = 1;
+                break;
+            }
+            ZSTD_inBuffer ib = { s->raw + s->raw_pos, avail, 0 };
+            ZSTD_outBuffer ob = { out, cap, 0 };
+            size_t ret = ZSTD_decompressStream(s->zs, &ob, &ib);
+            if (ZSTD_isError(ret)) return bad_stream(s, err, ZSTD_getErrorName(ret));
+            s->raw_pos += ib.pos;
+            s->zs_pending = ret != 0;
+            *got = ob.pos;
+        }
+    }
+    return VS_OK;
+}
+
+static vs_rc stream_open(stream *s, const vs_source_in *in, const char *name, int hash, vs_err *err) {
+    memset(s, 0, sizeof *s);
+    s->in = in;
+    s->name = name;
+    if (!(s->raw = malloc(RAW_BUF))) return vs_err_set(err, VS_ENOMEM, "out of memory reading '%s'", name);
+    if (hash) {
+        if (!(s->h = XXH3_createState())) return vs_err_set(err, VS_ENOMEM, "out of memory");
+        XXH3_64bits_reset(s->h);
+    }
+    vs_rc rc = VS_OK;
+    while (rc == VS_OK && s->raw_len < 4 && !s->raw_eof) rc = raw_fill(s, err);
+    if (rc != VS_OK) return rc;
+    const uint8_t *m = s->raw;
+    if (s->raw_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+        s->kind = IN_GZIP;
+        if (inflateInit2(&s->z, 15 + 32) != Z_OK) return vs_err_set(err, VS_ENOMEM, "out of memory (zlib)");
+        s->z_init = 1;
+    } else if (s->raw_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+        s->kind = IN_ZSTD;
+        if (!(s->zs = ZSTD_createDStream())) return vs_err_set(err, VS_ENOMEM, "out of memory (zstd)");
+        ZSTD_initDStream(s->zs);
+    }
+    return VS_OK;
+}
+
+/* Reads the rest of the raw input (for its hash) without decompressing it. */
+static vs_rc stream_drain(stream *s, vs_err *err) {
+    vs_rc rc = VS_OK;
+    while (rc == VS_OK && !s->raw_eof) {
+        s->raw_pos = s->raw_len;
+        rc = raw_fill(s, err);
+    }
+    return rc;
+}
+
+static void stream_close(stream *s) {
+    if (s->z_init) inflateEnd(&s->z);
+    ZSTD_freeDStream(s->zs);
+    if (s->h) XXH3_freeState(s->h);
+    free(s->raw);
+}
+
+/* Where the last complete record of p[0, n) ends (the next one starts), or 0 if none does. */
+static size_t boundary(vs_format f, const uint8_t *p, size_t n) {
+    if (f == VS_FMT_JSONL) {
+        const uint8_t *nl = memrchr(p, '\n', n);
+        return nl ? (size_t)(nl - p) + 1 : 0;
+    }
+    if (f == VS_FMT_SMART) {
+        for (size_t i = n; i-- > 1;)
+            if (p[i - 1] == '\n' && p[i] == '.' && i + 2 < n && p[i + 1] == 'I' && (p[i + 2] == ' ' || p[i + 2] == '\t')) return i;
+        return 0;
+    }
+    const char *tag = f == VS_FMT_TREC ? "DOC" : "REUTERS";
+    size_t tl = strlen(tag);
+    for (size_t i = n; i-- > 1;) {
+        if (p[i] != '<' || i + 1 + tl >= n) continue;
+        uint8_t c = p[i + 1 + tl];
+        if (ieq(p + i + 1, tag, tl) && (c == '>' || is_ws(c))) return i;
+    }
+    return 0;
+}
+
+static const char *inner_name(const char *name, int kind, char *buf, size_t cap) {
+    static const char *const sfx[] = { ".gz", ".gzip", ".zst", ".zstd" };
+    if (kind == IN_PLAIN) return name;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
+        size_t k = strlen(sfx[i]);
+        if (n > k && n - k < cap && ends_with_ci(name, sfx[i])) {
+            memcpy(buf, name, n - k);
+            buf[n - k] = '\0';
+            return buf;
+        }
+    }
+    return "";
+}
+
+vs_rc vs_source_read_input(const char *name, const vs_source_in *in, size_t window, const vs_source_opts *opts,
+                           vs_doc_fn fn, void *ctx, vs_source_stats *st, uint64_t *raw_hash, vs_err *err) {
+    static const vs_source_opts defaults = { VS_FMT_AUTO, 0, NULL, NULL };
+    vs_source_stats dummy = { 0 };
+    if (!opts) opts = &defaults;
+    if (!st) st = &dummy;
+    if (!name) name = "(memory)";
+    if ((unsigned)opts->format > VS_FMT_SMART) return vs_err_set(err, VS_EUSAGE, "unknown source format %d", (int)opts->format);
+    if (window < (64u << 10)) window = 64u << 10;
+    stream s;
+    struct rd r;
+    memset(&r, 0, sizeof r);
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = window, got;
+    vs_rc rc = stream_open(&s, in, name, raw_hash != NULL, err);
+    if (rc == VS_OK && !(buf = malloc(cap))) rc = vs_err_set(err, VS_ENOMEM, "out of memory reading '%s'", name);
+    vs_err herr;
+    int skip = 0;
+    while (rc == VS_OK && len < HEAD_BYTES) {
+        if ((rc = stream_read(&s, buf + len, cap - len, &got, &herr)) != VS_OK) {
+            if (rc == VS_EDATA && !opts->strict) { /* parse what there is; the loop below meets it again */
+                rc = VS_OK;
+                if (len == 0) {
+                    st->skipped_files++;
+                    warnf(opts, "%s", herr.msg);
+                    skip = 1;
+                }
+            } else if (err) {
+                *err = herr;
+            }
+            break;
+        }
+        if (got == 0) break;
+        len += got;
+    }
+    vs_format f = opts->format;
+    if (skip) {
+    } else if (rc == VS_OK && len == 0) { /* an empty input: zero documents, whatever its name says */
+        st->files++;
+        skip = 1;
+    } else if (rc == VS_OK && f == VS_FMT_AUTO) {
+        char nb[4096];
+        size_t h = len < HEAD_BYTES ? len : HEAD_BYTES;
+        f = vs_source_detect(inner_name(name, s.kind, nb, sizeof nb), buf, h);
+        if (f == VS_FMT_AUTO) {
+            const char *why = looks_binary(buf, h) ? "binary file" : "unknown format";
+            if (opts->strict) rc = vs_err_set(err, VS_EDATA, "%s: %s", name, why);
             else {
                 st->skipped_files++;
-                warnf(opts, "%s: skipped: no %s records", name, rec[f]);
+                warnf(opts, "%s: skipped: %s", name, why);
+                skip = 1;
             }
         }
     }
-    vs_buf_free(&r.raw); vs_buf_free(&r.raw2); vs_buf_free(&r.raw3); vs_buf_free(&r.key);
-    vs_buf_free(&r.id); vs_buf_free(&r.title); vs_buf_free(&r.body);
+    if (rc == VS_OK && !skip) {
+        st->files++;
+        r.name = name; r.o = opts; r.fn = fn; r.ctx = ctx; r.st = st; r.err = err;
+        uint64_t line = 1, off = 0, docs0 = st->docs, skipped0 = st->skipped_records;
+        int end = 0, content = 0, damaged = 0;
+        vs_err derr;
+        while (rc == VS_OK) {
+            while (!end && len < cap) {
+                if ((rc = stream_read(&s, buf + len, cap - len, &got, &derr)) != VS_OK) {
+                    /* damaged compressed data: the records before it are read, then it is a
+                     * bad record (skipped and warned about), or fatal under --strict */
+                    if (rc == VS_EDATA && !opts->strict) {
+                        damaged = 1;
+                        end = 1;
+                        rc = VS_OK;
+                    } else if (err) {
+                        *err = derr;
+                    }
+                    break;
+                }
+                if (got == 0) end = 1;
+                len += got;
+            }
+            if (rc != VS_OK) break;
+            size_t cut = end ? len : f == VS_FMT_TEXT ? 0 : boundary(f, buf, len);
+            if (cut == 0 && !end) { /* a record longer than the window (or a text file): grow */
+                uint8_t *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+                if (!nb) { rc = vs_err_set(err, VS_ENOMEM, "out of memory reading '%s'", name); break; }
+                buf = nb;
+                cap *= 2;
+                continue;
+            }
+            for (size_t k = 0; k < cut && !content; k++) content = !is_ws(buf[k]);
+            r.p = buf; r.n = cut; r.line0 = r.line = line; r.off0 = off; r.lpos = 0;
+            st->bytes += cut;
+            if ((rc = parse_buf(&r, f)) != VS_OK || r.stop) break;
+            for (const uint8_t *q = buf, *e = buf + cut; (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++) line++;
+            off += cut;
+            memmove(buf, buf + cut, len - cut);
+            len -= cut;
+            if (end && len == 0) break;
+        }
+        if (damaged && rc == VS_OK) {
+            st->skipped_records++;
+            warnf(opts, "%s", derr.msg);
+        } else if (rc == VS_OK && st->docs == docs0 && !r.stop && f != VS_FMT_TEXT && f != VS_FMT_JSONL &&
+                   st->skipped_records == skipped0 && content) {
+            rc = no_records(name, f, opts, st, err);
+        }
+    }
+    if (rc == VS_OK && raw_hash && !r.stop) rc = stream_drain(&s, err);
+    if (rc == VS_OK && raw_hash) *raw_hash = XXH3_64bits_digest(s.h);
+    rd_free(&r);
+    free(buf);
+    stream_close(&s);
     return rc;
 }
 
@@ -1338,49 +1656,12 @@ vs_rc vs_source_read_file(const char *path, const vs_source_opts *opts, vs_doc_f
         close(fd);
         return vs_err_errno(err, VS_EIO, e, "cannot read '%s'", path);
     }
-    uint8_t *data = NULL;
-    size_t len = 0;
-    int mapped = 0;
-    if (S_ISREG(sb.st_mode) && sb.st_size > 0 && (uint64_t)sb.st_size <= SIZE_MAX) {
-        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m != MAP_FAILED) {
-            data = m;
-            len = (size_t)sb.st_size;
-            mapped = 1;
-            (void)madvise(m, len, MADV_SEQUENTIAL);
-        }
-    }
-    if (!mapped && !(S_ISREG(sb.st_mode) && sb.st_size == 0)) {
-        /* Pipes, character devices, or mmap refused: read it all. */
-        size_t cap = 0;
-        for (;;) {
-            if (len == cap) {
-                size_t ncap = cap ? cap * 2 : 64 * 1024;
-                uint8_t *np = ncap > cap ? realloc(data, ncap) : NULL;
-                if (!np) {
-                    free(data);
-                    close(fd);
-                    return vs_err_set(err, VS_ENOMEM, "out of memory reading '%s'", path);
-                }
-                data = np;
-                cap = ncap;
-            }
-            ssize_t k = read(fd, data + len, cap - len);
-            if (k == 0) break;
-            if (k < 0) {
-                if (errno == EINTR) continue;
-                int e = errno;
-                free(data);
-                close(fd);
-                return vs_err_errno(err, VS_EIO, e, "cannot read '%s'", path);
-            }
-            len += (size_t)k;
-        }
-    }
+    vs_source_in in = { .fd = fd };
+    /* Files up to 64 MiB are parsed in one window, as one buffer; larger ones in windows. */
+    vs_source_stats before = *st;
+    vs_rc rc = vs_source_read_input(path, &in, (size_t)64 << 20, opts, fn, ctx, st, NULL, err);
     close(fd);
-    vs_rc rc = vs_source_read_mem(path, data, len, opts, fn, ctx, st, err);
-    if (mapped) munmap(data, len);
-    else free(data);
+    if (rc == VS_EIO) *st = before; /* an unreadable file is not counted (see source.h) */
     return rc;
 }
 

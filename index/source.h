@@ -100,7 +100,8 @@ typedef struct vs_source_opts {
 /* Called once per document; a non-zero return stops reading (the reader returns VS_OK). */
 typedef int (*vs_doc_fn)(void *ctx, const vs_doc *d);
 
-/* Reads one file (mmap or read; any size) and delivers its documents in file order. opts and
+/* Reads one file (any size: through vs_source_read_input, so .gz and .zst files are
+ * decompressed, and files above 64 MiB read in windows) and delivers its documents in file order. opts and
  * st may be NULL (defaults: AUTO, not strict, no warnings). A file that cannot be opened or
  * read returns VS_ENOENT (missing) or VS_EIO, "cannot read 'PATH': <strerror>", and is not
  * counted in st: the caller decides whether to go on (and counts it in skipped_files if it
@@ -111,6 +112,26 @@ typedef int (*vs_doc_fn)(void *ctx, const vs_doc *d);
  * format whatever it looks like. */
 VS_MUST_CHECK vs_rc vs_source_read_file(const char *path, const vs_source_opts *opts,
                                         vs_doc_fn fn, void *ctx, vs_source_stats *st, vs_err *err);
+/* One input read as a stream by vs_source_read_input: a file descriptor (read to its end), or,
+ * when fd < 0, len bytes at data. */
+typedef struct vs_source_in {
+    int fd;
+    const uint8_t *data;
+    size_t len;
+} vs_source_in;
+
+/* Reads one input of any size in bounded memory and delivers its documents in order, exactly as
+ * vs_source_read_mem would over its (decompressed) bytes: an input that starts with a gzip
+ * (1f 8b) or zstd (28 b5 2f fd) header is decompressed on the fly (concatenated members/frames
+ * too), and its format detected from the decompressed head and the name without its .gz/.zst
+ * suffix; the text is parsed in windows of about `window` bytes cut at record boundaries (a
+ * longer record, or a plain-text file, which is one document, grows the window). Damaged or
+ * truncated compressed data is VS_EDATA "NAME: gzip data is damaged or truncated near byte N:
+ * ..." (the documents before it have been delivered). st->bytes counts decompressed bytes.
+ * raw_hash (may be NULL) receives XXH3_64bits of the raw input bytes, all of them. */
+VS_MUST_CHECK vs_rc vs_source_read_input(const char *name, const vs_source_in *in, size_t window,
+                                         const vs_source_opts *opts, vs_doc_fn fn, void *ctx,
+                                         vs_source_stats *st, uint64_t *raw_hash, vs_err *err);
 /* Same over bytes in memory; `name` is used as path and, for plain text, as the id. */
 VS_MUST_CHECK vs_rc vs_source_read_mem(const char *name, const uint8_t *data, size_t len,
                                        const vs_source_opts *opts, vs_doc_fn fn, void *ctx,
@@ -121,7 +142,8 @@ VS_MUST_CHECK vs_rc vs_source_read_mem(const char *name, const uint8_t *data, si
  * .txt .text .md .markdown -> TEXT; .trec .trectext -> TREC; .jsonl .ndjson -> JSONL; .all ->
  * SMART; .sgm .sgml .xml -> REUTERS if the head has <REUTERS, TREC if it starts with <DOC>,
  * else AUTO (other markup is not indexed as text); .json -> JSONL if the head starts with '{';
- * .gz .zst .bz2 .xz .zip .pdf and other binary extensions -> AUTO. Otherwise the content (after
+ * .gz .zst .bz2 .xz .zip .pdf and other binary extensions -> AUTO (vs_source_read_input and
+ * read_file decompress gzip and zstd first and detect on what they contain). Otherwise the content (after
  * a BOM and blanks): <DOC> -> TREC, '<' ... <REUTERS -> REUTERS, ".I " -> SMART, a first line
  * that is a '{' ... '}' object -> JSONL, anything else (valid text) -> TEXT. head may be NULL
  * (n = 0): extension only. */

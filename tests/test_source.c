@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <ftw.h>
 #include <unistd.h>
+#include <xxhash.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "source.h"
 
@@ -1049,6 +1052,174 @@ static void test_corpus_cacm_and_bbc(void **state) {
     assert_int_equal(st.invalid_utf8, 1); /* one raw Latin-1 0xA3 */
 }
 
+
+/* ---------------------------------------------------------------- streams: windows, gzip, zstd */
+
+/* Everything a reader hands out, folded into one hash (documents in order with their line and
+ * offset), plus the warnings. */
+struct digest {
+    uint64_t n, h;
+    size_t nw;
+    char warn[8][512];
+};
+
+static int digest_doc(void *ctx, const vs_doc *d) {
+    struct digest *g = ctx;
+    uint64_t v[6] = { XXH3_64bits(d->id, d->id_len), XXH3_64bits(d->title, d->title_len),
+                      XXH3_64bits(d->body, d->body_len), d->line, d->offset, g->h };
+    g->h = XXH3_64bits(v, sizeof v);
+    g->n++;
+    return 0;
+}
+
+static void digest_warn(void *ctx, const char *msg) {
+    struct digest *g = ctx;
+    if (g->nw < 8) snprintf(g->warn[g->nw], sizeof g->warn[0], "%s", msg);
+    g->nw++;
+}
+
+/* n records of format f, about 600 bytes each, record 7 and n-5 malformed. */
+static char *make_records(vs_format f, int n, size_t *len) {
+    size_t cap = (size_t)n * 1024 + 64;
+    char *b = malloc(cap), *p = b;
+    for (int i = 0; i < n; i++) {
+        int badrec = i == 7 || i == n - 5;
+        char words[700] = "";
+        for (int k = 0, w = 0; k < 70; k++) w += snprintf(words + w, sizeof words - (size_t)w, "%sword%d", k ? " " : "", (i * 31 + k * 7) % 97);
+        switch (f) {
+        case VS_FMT_TREC:
+            if (badrec) p += sprintf(p, "<DOC>\n<TEXT>\n%s\n</TEXT>\n</DOC>\n", words);
+            else p += sprintf(p, "<DOC>\n<DOCNO> D%d </DOCNO>\n<HEADLINE> Head %d </HEADLINE>\n<TEXT>\n<P>\n%s\n</P>\n</TEXT>\n</DOC>\n", i, i, words);
+            break;
+        case VS_FMT_JSONL:
+            if (badrec) p += sprintf(p, "{\"id\": broken %d\n", i);
+            else p += sprintf(p, "{\"id\":\"j%d\",\"title\":\"T %d\",\"contents\":\"%s\"}\n", i, i, words);
+            break;
+        case VS_FMT_SMART:
+            if (badrec) p += sprintf(p, ".I\n.W\n %s\n", words);
+            else p += sprintf(p, ".I %d\n.T\nTitle %d\n.W\n %s\n", i + 1, i, words);
+            break;
+        default:
+            if (badrec) p += sprintf(p, "<REUTERS TOPICS=\"NO\">\n<TEXT><BODY>%s</BODY></TEXT>\n</REUTERS>\n", words);
+            else p += sprintf(p, "<REUTERS TOPICS=\"NO\" NEWID=\"%d\">\n<TEXT><TITLE>T %d</TITLE><BODY>%s\n Reuter\n</BODY></TEXT>\n</REUTERS>\n", i + 1, i, words);
+        }
+    }
+    *len = (size_t)(p - b);
+    return b;
+}
+
+static char *gzip_of(const char *s, size_t n, size_t *out_len) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, n) + 64;
+    char *out = malloc(cap);
+    z.next_in = (Bytef *)s;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+/* Windows of 64 KiB over gzip, zstd and plain bytes give exactly what one read gives. */
+static void test_stream_windows_and_compression_give_the_same_documents(void **state) {
+    (void)state;
+    static const struct { vs_format f; const char *name, *gz, *zst; } cases[] = {
+        { VS_FMT_TREC, "s.trec", "s.trec.gz", "s.trec.zst" },
+        { VS_FMT_JSONL, "s.jsonl", "s.jsonl.gz", "s.jsonl.zst" },
+        { VS_FMT_SMART, "s.all", "s.all.gz", "s.all.zst" },
+        { VS_FMT_REUTERS, "s.sgm", "s.sgm.gz", "s.sgm.zst" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        size_t n, gzn;
+        char *text = make_records(cases[c].f, 700, &n);
+        assert_true(n > 4 * 64 * 1024);
+        struct digest a = { 0 }, b = { 0 }, gz = { 0 }, zs = { 0 };
+        vs_source_opts oa = { VS_FMT_AUTO, 0, digest_warn, &a }, ob = { VS_FMT_AUTO, 0, digest_warn, &b };
+        vs_source_stats sa = { 0 }, sb = { 0 }, sg = { 0 }, sz = { 0 };
+        vs_err err;
+        assert_int_equal(vs_source_read_mem(cases[c].name, (const uint8_t *)text, n, &oa, digest_doc, &a, &sa, &err), VS_OK);
+        vs_source_in in = { .fd = -1, .data = (const uint8_t *)text, .len = n };
+        uint64_t h;
+        assert_int_equal(vs_source_read_input(cases[c].name, &in, 64 * 1024, &ob, digest_doc, &b, &sb, &h, &err), VS_OK);
+        assert_int_equal(a.n, 698);
+        assert_int_equal(b.n, a.n);
+        assert_true(a.h == b.h);
+        assert_int_equal(h, XXH3_64bits(text, n));
+        assert_int_equal(sa.bytes, sb.bytes);
+        assert_int_equal(sa.skipped_records, 2);
+        assert_int_equal(sb.skipped_records, 2);
+        assert_int_equal(a.nw, b.nw);
+        for (size_t i = 0; i < a.nw && i < 8; i++) assert_string_equal(a.warn[i], b.warn[i]); /* same lines */
+        /* gzip (two members, as `cat a.gz b.gz` makes) */
+        size_t half = n / 2;
+        while (half < n && !(text[half - 1] == '\n')) half++;
+        size_t g1n, g2n;
+        char *g1 = gzip_of(text, half, &g1n), *g2 = gzip_of(text + half, n - half, &g2n);
+        char *g = malloc(g1n + g2n);
+        memcpy(g, g1, g1n);
+        memcpy(g + g1n, g2, g2n);
+        gzn = g1n + g2n;
+        vs_source_opts og = { VS_FMT_AUTO, 0, digest_warn, &gz };
+        vs_source_in gin = { .fd = -1, .data = (const uint8_t *)g, .len = gzn };
+        assert_int_equal(vs_source_read_input(cases[c].gz, &gin, 64 * 1024, &og, digest_doc, &gz, &sg, &h, &err), VS_OK);
+        assert_int_equal(gz.n, a.n);
+        assert_true(gz.h == a.h);
+        assert_int_equal(h, XXH3_64bits(g, gzn));
+        assert_int_equal(sg.bytes, n);
+        /* zstd */
+        size_t zcap = ZSTD_compressBound(n), zn;
+        char *z = malloc(zcap);
+        zn = ZSTD_compress(z, zcap, text, n, 3);
+        assert_false(ZSTD_isError(zn));
+        vs_source_opts oz = { VS_FMT_AUTO, 0, digest_warn, &zs };
+        vs_source_in zin = { .fd = -1, .data = (const uint8_t *)z, .len = zn };
+        assert_int_equal(vs_source_read_input(cases[c].zst, &zin, 64 * 1024, &oz, digest_doc, &zs, &sz, NULL, &err), VS_OK);
+        assert_int_equal(zs.n, a.n);
+        assert_true(zs.h == a.h);
+        /* truncated: what was before is read, then a warning (non-strict) or VS_EDATA */
+        struct digest t = { 0 };
+        vs_source_opts ot = { VS_FMT_AUTO, 0, digest_warn, &t };
+        vs_source_stats st = { 0 };
+        vs_source_in tin = { .fd = -1, .data = (const uint8_t *)z, .len = zn * 2 / 3 };
+        assert_int_equal(vs_source_read_input(cases[c].zst, &tin, 64 * 1024, &ot, digest_doc, &t, &st, NULL, &err), VS_OK);
+        assert_true(t.n > 100 && t.n < a.n);
+        assert_non_null(strstr(t.warn[t.nw - 1], "zstd data is damaged or truncated near byte"));
+        ot.strict = 1;
+        assert_int_equal(vs_source_read_input(cases[c].zst, &tin, 64 * 1024, &ot, digest_doc, &t, &st, NULL, &err), VS_EDATA);
+        assert_non_null(strstr(err.msg, cases[c].zst));
+        free(text); free(g1); free(g2); free(g); free(z);
+    }
+}
+
+/* A .gz file on disk through read_file: decompressed, detected by its inner name. */
+static void test_read_file_decompresses_gzip(void **state) {
+    (void)state;
+    const char *t = "<DOC>\n<DOCNO> G1 </DOCNO>\n<TEXT>\nCompressed cocoa text.\n</TEXT>\n</DOC>\n";
+    size_t gn;
+    char *g = gzip_of(t, strlen(t), &gn), path[64];
+    snprintf(path, sizeof path, "/tmp/vs-src-%ld.trec.gz", (long)getpid());
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite(g, 1, gn, f);
+    fclose(f);
+    struct got got = { 0 };
+    vs_source_stats st = { 0 };
+    vs_err err;
+    assert_int_equal(read_path(path, VS_FMT_AUTO, 0, &got, &st, &err), VS_OK);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.d[0].id, "G1");
+    assert_string_equal(got.d[0].body, "Compressed cocoa text.");
+    assert_string_equal(got.d[0].path, path);
+    assert_int_equal(st.bytes, strlen(t));
+    got_free(&got);
+    unlink(path);
+    free(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_valid_text_is_copied_unchanged),
@@ -1088,6 +1259,8 @@ int main(void) {
         cmocka_unit_test(test_corpus_reuters_xml_all_21578_stories),
         cmocka_unit_test(test_corpus_reuters_sgml_all_21578_stories),
         cmocka_unit_test(test_corpus_cacm_and_bbc),
+        cmocka_unit_test(test_stream_windows_and_compression_give_the_same_documents),
+        cmocka_unit_test(test_read_file_decompresses_gzip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

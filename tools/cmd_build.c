@@ -96,6 +96,8 @@ void cli_build_summary(const char *dir, const vs_build_stats *st) {
     double mbs = st->seconds > 0 ? (double)st->raw_bytes / 1e6 / st->seconds : 0.0;
     double dps = st->seconds > 0 ? (double)st->docs / st->seconds : 0.0;
     double rss = (double)st->peak_rss / 1048576.0;
+    char runs[48] = "";
+    if (st->spills) snprintf(runs, sizeof runs, ", %" PRIu64 " spilled runs", st->spills);
     if (st->mode == VS_BUILD_UP_TO_DATE) {
         printf("index '%s' is up to date: %" PRIu64 " files unchanged (%.2f s)\n", dir, st->files_unchanged, st->seconds);
         return;
@@ -103,14 +105,14 @@ void cli_build_summary(const char *dir, const vs_build_stats *st) {
     if (st->mode == VS_BUILD_SYNCED) {
         printf("updated '%s': %" PRIu64 " new, %" PRIu64 " changed, %" PRIu64 " removed, %" PRIu64
                " unchanged files; indexed %" PRIu64 " documents, %" PRIu64 " passages (%s), deleted %" PRIu64
-               " documents; %" PRIu64 " segments, %s in %.2f s (%.1f MB/s, %.0f docs/s, peak RSS %.0f MiB)\n",
+               " documents; %" PRIu64 " segments, %s in %.2f s (%.1f MB/s, %.0f docs/s, peak RSS %.0f MiB%s)\n",
                dir, st->files_new, st->files_changed, st->files_removed, st->files_unchanged, st->docs, st->passages,
-               rb, st->docs_deleted, st->segments, ib, st->seconds, mbs, dps, rss);
+               rb, st->docs_deleted, st->segments, ib, st->seconds, mbs, dps, rss, runs);
         return;
     }
     printf("indexed %" PRIu64 " documents, %" PRIu64 " passages, %" PRIu64 " terms, %" PRIu64
-           " postings from %" PRIu64 " files (%s) into '%s': %s in %.2f s (%.1f MB/s, %.0f docs/s, peak RSS %.0f MiB)\n",
-           st->docs, st->passages, st->terms, st->postings, st->files, rb, dir, ib, st->seconds, mbs, dps, rss);
+           " postings from %" PRIu64 " files (%s) into '%s': %s in %.2f s (%.1f MB/s, %.0f docs/s, peak RSS %.0f MiB%s)\n",
+           st->docs, st->passages, st->terms, st->postings, st->files, rb, dir, ib, st->seconds, mbs, dps, rss, runs);
 }
 
 int cli_build_opt(const char *cmd, int c, const char *arg, vs_build_opts *bo, int *progress) {
