@@ -126,6 +126,12 @@ typedef struct producer {
     uint32_t pfirst;            /* first group of the passage being analyzed */
     uint32_t *tok_g, *tok_pos, *cursor;
     size_t n_tok, cap_tok, cap_cursor;
+    /* The analyzer hands out terms from its cache: the same pointer, most of the time, for the
+     * same term. A direct-mapped cache from (pointer, length) to the batch term skips hashing
+     * and probing for most tokens; a hit is confirmed by comparing bytes (the analyzer may
+     * reuse memory after clearing its cache). */
+    struct pslot { const char *ptr; uint32_t len, bterm; uint64_t batch; char head[16]; } *pcache;
+    uint64_t batch_seq;
     vs_rc rc;                   /* failure inside callbacks */
     vs_err err;
     /* the task's outcome, copied into its last batch */
@@ -226,17 +232,33 @@ static void on_warn(void *ctx, const char *msg) {
     vs_buf_put(&pr->b->warns, msg, strlen(msg) + 1, &rc);
 }
 
+#define PCACHE 16384u
+
+static int same_bytes(const uint8_t *a, const char *b, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] != (uint8_t)b[i]) return 0;
+    return 1;
+}
+
 static int on_token(void *ctx, const vs_token *t) {
     producer *pr = ctx;
     batch *b = pr->b;
+    struct pslot *ps = &pr->pcache[((uintptr_t)t->term >> 3 ^ (uintptr_t)t->term >> 15) & (PCACHE - 1)];
+    uint32_t bt = UINT32_MAX;
+    /* the bytes are compared with a copy in the slot (same cache line), longer terms with the batch */
+    if (ps->ptr == t->term && ps->len == t->len && ps->batch == pr->batch_seq &&
+        (t->len <= sizeof ps->head ? same_bytes((const uint8_t *)ps->head, t->term, t->len)
+                                   : same_bytes(b->tstr.p + b->terms[ps->bterm].off, t->term, t->len))) {
+        bt = ps->bterm;
+        goto found;
+    }
     uint64_t h = XXH3_64bits(t->term, t->len);
     size_t mask = b->n_slots - 1, j = h & mask;
-    uint32_t bt = UINT32_MAX;
     for (;;) {
         uint32_t s = b->slots[j];
         if (!s) break;
         const bterm *e = &b->terms[s - 1];
-        if (e->hash == h && e->len == t->len && memcmp(b->tstr.p + e->off, t->term, t->len) == 0) {
+        if (e->hash == h && e->len == t->len && same_bytes(b->tstr.p + e->off, t->term, t->len)) {
             bt = s - 1;
             break;
         }
@@ -269,6 +291,12 @@ static int on_token(void *ctx, const vs_token *t) {
             b->n_slots = n;
         }
     }
+    ps->ptr = t->term;
+    ps->len = t->len;
+    ps->bterm = bt;
+    ps->batch = pr->batch_seq;
+    if (t->len <= sizeof ps->head) memcpy(ps->head, t->term, t->len);
+found:
     if (b->tmark[bt] != pr->marker) {
         if (grow((void **)&b->groups, &b->cap_groups, b->n_groups, 1, sizeof *b->groups)) goto nomem;
         b->tmark[bt] = pr->marker;
@@ -366,6 +394,7 @@ static int on_doc(void *ctx, const vs_doc *d) {
         batch *nb = batch_new(pr->task);
         if (!nb) goto nomem;
         pr->b = nb;
+        pr->batch_seq++;
         if (push(pr, b)) return 1;
     }
     return 0;
@@ -452,6 +481,7 @@ static void produce(producer *pr, size_t t) {
     pr->task = t;
     pr->rc = VS_OK;
     batch *b = pr->b = batch_new(t);
+    pr->batch_seq++;
     if (!b) {
         fail_pipe(p, VS_ENOMEM, "out of memory");
         return;
@@ -529,6 +559,7 @@ static vs_rc producer_init(producer *pr, pipe_ *p, vs_err *err) {
     pr->fd = -1;
     vs_passage_list pl0 = VS_PASSAGE_LIST_INIT;
     pr->pl = pl0;
+    if (!(pr->pcache = calloc(PCACHE, sizeof *pr->pcache))) return vs_err_set(err, VS_ENOMEM, "out of memory");
     return vs_analyze_new(p->o->acfg, &pr->an, err);
 }
 
@@ -539,6 +570,7 @@ static void producer_free(producer *pr) {
     free(pr->tok_g);
     free(pr->tok_pos);
     free(pr->cursor);
+    free(pr->pcache);
     batch_free(pr->b);
     close_input(pr);
 }

@@ -104,13 +104,19 @@ static vs_rc grow_slots(vs_invert *iv) {
     return VS_OK;
 }
 
+static int same_bytes(const uint8_t *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != (uint8_t)b[i]) return 0;
+    return 1;
+}
+
 vs_rc vs_invert_intern(vs_invert *iv, const char *t, size_t len, uint64_t h, uint32_t *tid, vs_err *err) {
     size_t mask = iv->n_slots - 1, j = h & mask;
     for (;;) {
         uint32_t s = iv->slots[j];
         if (!s) break;
         term *e = &iv->terms[s - 1];
-        if (e->hash == h && e->len == len && memcmp(iv->strs.p + e->str_off, t, len) == 0) {
+        if (e->hash == h && e->len == len && same_bytes(iv->strs.p + e->str_off, t, len)) {
             *tid = s - 1;
             return VS_OK;
         }
@@ -356,8 +362,51 @@ static int rr_cmp(const runrd *a, const runrd *b) {
     return a->tlen < b->tlen ? -1 : (a->tlen > b->tlen);
 }
 
+/* Decodes a 32-bit varint at *p (< end); 0 on damage. */
+static inline int var32(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+    const uint8_t *q = *p;
+    if (q < end && !(*q & 0x80)) { /* one byte: the common case */
+        *v = *q;
+        *p = q + 1;
+        return 1;
+    }
+    size_t k = vs_varint_get(q, end, v);
+    *p = q + k;
+    return k != 0;
+}
+
+/* The current term's postings from memory into w (the no-spill path). */
+static vs_rc mem_postings(runrd *r, vs_segwriter *w, uint32_t **pos, size_t *pcap, vs_err *err) {
+    const uint8_t *p = r->mp, *end = r->mend;
+    uint32_t pid = 0;
+    for (uint64_t d = 0; d < r->df; d++) {
+        uint64_t gap, tf;
+        if (!var32(&p, end, &gap) || !var32(&p, end, &tf) || tf == 0 || tf > UINT32_MAX) return rr_bad(r, err);
+        pid = d ? pid + (uint32_t)gap : (uint32_t)gap;
+        if (tf > *pcap) {
+            size_t c = (size_t)tf * 2;
+            uint32_t *np = reallocarray(*pos, c, sizeof *np);
+            if (!np) return nomem(err);
+            *pos = np;
+            *pcap = c;
+        }
+        uint32_t cur = 0, *o = *pos;
+        for (uint64_t k = 0; k < tf; k++) {
+            uint64_t g;
+            if (!var32(&p, end, &g)) return rr_bad(r, err);
+            cur = k ? cur + (uint32_t)g : (uint32_t)g;
+            o[k] = cur;
+        }
+        vs_rc rc = vs_segwriter_term_add(w, pid, (uint32_t)tf, o, err);
+        if (rc != VS_OK) return rc;
+    }
+    r->mp = p;
+    return VS_OK;
+}
+
 /* Streams the current term's postings of r into w. */
 static vs_rc rr_postings(runrd *r, vs_segwriter *w, uint32_t **pos, size_t *pcap, vs_err *err) {
+    if (r->mem) return mem_postings(r, w, pos, pcap, err);
     uint32_t pid = 0;
     vs_rc rc;
     uint64_t start = r->file_off - (r->len - r->pos); /* file offset of the read cursor */
