@@ -112,6 +112,10 @@ vs_rc vs_segment_check(vs_segment *s, vs_err *err) {
             vs_passage_info pi;
             if ((rc = vs_segment_passage(s, next_pid + k, &pi, err)) != VS_OK) return rc;
             if (pi.doc != d || pi.pno != k + 1) return fail(s, err, "passage table disagrees with the document table");
+            /* its stored text must lie inside its block's decompressed size */
+            const uint8_t *sd = vs_segment_section(s, VS_SEC_STORED_DIR, NULL) + (size_t)pi.sblock * 16;
+            if ((uint64_t)pi.soff + pi.slen > vs_le_get32(sd + 12))
+                return fail(s, err, "a passage's stored text lies outside its block");
             total += pi.len;
         }
         next_pid += di.n_passages;
@@ -145,7 +149,10 @@ vs_rc vs_segment_check(vs_segment *s, vs_err *err) {
     for (uint32_t b = 0; b < mt->n_stored_blocks; b++) {
         uint64_t off = vs_le_get64(dir + (size_t)b * 16);
         uint32_t cl = vs_le_get32(dir + (size_t)b * 16 + 8), rl = vs_le_get32(dir + (size_t)b * 16 + 12);
-        if (off > slen || cl > slen - off || rl > (uint32_t)LZ4_MAX_INPUT_SIZE) { free(tmp); return fail(s, err, "stored text block out of range"); }
+        if (off > slen || cl > slen - off || rl > (uint32_t)LZ4_MAX_INPUT_SIZE || (uint64_t)rl > 255ull * cl + 16) {
+            free(tmp);
+            return fail(s, err, "stored text block out of range");
+        }
         char *t = realloc(tmp, rl ? rl : 1);
         if (!t) { free(tmp); return vs_err_set(err, VS_ENOMEM, "out of memory"); }
         tmp = t;

@@ -442,7 +442,8 @@ vs_rc vs_segment_text(vs_segment *s, uint32_t pid, vs_buf *out, vs_err *err) {
     const uint8_t *e = s->base + s->sec[VS_SEC_STORED_DIR].off + (size_t)pi.sblock * 16;
     uint64_t off = vs_le_get64(e);
     uint32_t clen = vs_le_get32(e + 8), rlen = vs_le_get32(e + 12);
-    if ((uint64_t)pi.soff + pi.slen > rlen || rlen > (uint32_t)LZ4_MAX_INPUT_SIZE)
+    /* LZ4 expands at most ~255x: a larger recorded size is damage, not a reason to allocate */
+    if ((uint64_t)pi.soff + pi.slen > rlen || rlen > (uint32_t)LZ4_MAX_INPUT_SIZE || (uint64_t)rlen > 255ull * clen + 16)
         return corrupt(err, s, s->sec[VS_SEC_PASSAGES].off + (uint64_t)pid * 20, "stored text reference out of range");
     if ((rc = vs_segment_need(s, VS_SEC_STORED, off, clen, err)) != VS_OK) return rc;
     vs_buf_reset(out);

@@ -502,14 +502,15 @@ static void lc_free(lcur *c) {
     free(c->pl);
 }
 
-/* Phrase frequency at the current common doc; -1 on damage. */
+/* Phrase frequency at the current common doc; -1 on damage (the cursor that met it has its
+ * rc set), -2 when out of memory. */
 static int phrase_freq(lcur *c) {
     size_t n = c->lf->nt;
     for (size_t j = 0; j < n; j++) {
         uint32_t tf = vs_plist_tf(&c->pl[j]);
         if (tf > c->pcap[j]) {
             uint32_t *p = realloc(c->pos[j], (size_t)tf * sizeof *p);
-            if (!p) return -1;
+            if (!p) return -2;
             c->pos[j] = p;
             c->pcap[j] = tf;
         }
@@ -548,7 +549,7 @@ static uint32_t phrase_seek(lcur *c, uint32_t target) {
         if (moved) continue;
         int f = phrase_freq(c);
         if (f < 0) {
-            if (c->pl[0].rc == VS_OK) c->pl[0].rc = VS_ENOMEM;
+            if (f == -2 && c->pl[0].rc == VS_OK) c->pl[0].rc = VS_ENOMEM;
             return c->doc = VS_PLIST_END;
         }
         if (f > 0) {
@@ -1081,7 +1082,7 @@ static vs_rc rm3_expand(run *r, const query *orig, query *out, vs_err *err) {
         size_t nu = 0;
         for (size_t j = 0; j < f.n; j++)
             if (f.v[j].tf && f.v[j].usable) f.use[nu++] = &f.v[j];
-        qsort(f.use, nu, sizeof *f.use, cmp_unit_tf);
+        if (nu > 1) qsort(f.use, nu, sizeof *f.use, cmp_unit_tf);
         if (nu > r->o->fb_terms) nu = r->o->fb_terms;
         uint64_t norm = 0;
         for (size_t j = 0; j < nu; j++) norm += f.use[j]->tf;
@@ -1090,7 +1091,7 @@ static vs_rc rm3_expand(run *r, const query *orig, query *out, vs_err *err) {
     }
     vs_buf_free(&text);
     if (rc == VS_OK) {
-        qsort(f.v, f.n, sizeof *f.v, cmp_fb);
+        if (f.n > 1) qsort(f.v, f.n, sizeof *f.v, cmp_fb);
         size_t keep = f.n < r->o->fb_terms ? f.n : r->o->fb_terms;
         double rs = 0.0, qs = 0.0;
         for (size_t j = 0; j < keep; j++) rs += f.v[j].w;

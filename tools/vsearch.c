@@ -129,10 +129,39 @@ const char *cli_index_dir(const char *opt) {
     return ".vsearch";
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one (overlong, surrogate,
+ * above U+10FFFF or truncated). */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || len > n) return 0;
+    uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+/* JSON strings must be Unicode: bytes that are not valid UTF-8 (a file name in Latin-1, say)
+ * are written as U+FFFD. */
 void cli_json_str(FILE *f, const char *s, size_t n) {
     fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
+        size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+        if (len == 0) {
+            fputs("\\ufffd", f);
+            i++;
+            continue;
+        }
+        if (len > 1) {
+            fwrite(s + i, 1, len, f);
+            i += len;
+            continue;
+        }
         switch (c) {
         case '"': fputs("\\\"", f); break;
         case '\\': fputs("\\\\", f); break;
@@ -143,6 +172,7 @@ void cli_json_str(FILE *f, const char *s, size_t n) {
             if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
             else fputc(c, f);
         }
+        i++;
     }
     fputc('"', f);
 }

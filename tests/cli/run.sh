@@ -176,6 +176,14 @@ else
     echo "skip unreadable-file test: running as root without setpriv"
 fi
 
+# --- JSON stays valid for a file name that is not UTF-8 (fuzz finding F5)
+mkdir -p "$T/latin1"
+printf 'T\n\nx nameword\n' >"$T/latin1/caf$(printf '\351').txt"
+run "build a file with a Latin-1 name" 0 "$VS" build -q -i "$T/l1" "$T/latin1"
+run "query --json on it" 0 "$VS" query -i "$T/l1" --json nameword
+python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); assert d["hits"][0]["path"].endswith("caf\ufffd.txt")' "$T/out" \
+    && ok "json path with U+FFFD for the bad byte" || bad "json path with U+FFFD for the bad byte" "$(head -c 300 "$T/out")"
+
 # --- damaged and newer-format indexes
 cp -r "$I" "$T/dmg"
 SEG=$(ls "$T/dmg"/seg-*.vsg)
