@@ -168,6 +168,14 @@ echo "bench: query latency on Reuters-21578 (bench/queries-reuters.tsv, best of 
 cat "$OUT/qbench.txt"
 cat "$OUT/qbench.txt" >>"$OUT/bench.txt"
 
+# ---- postings codec: decode speed (scalar vs SSE2) and bits per posting on the Reuters index ----
+echo "bench: compiling bench/codec_bench.c"
+"$CC" -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Iindex -Iquery -o "$OUT/codec_bench" bench/codec_bench.c \
+    lib/libvsearch.a -lxxhash -llz4 -lbsd -lutf8proc -lstemmer -lz -lzstd -lm -lpthread
+"$OUT/codec_bench" "$OUT/reuters.idx" reuters >"$OUT/codec.txt"
+cat "$OUT/codec.txt"
+cat "$OUT/codec.txt" >>"$OUT/bench.txt"
+
 # ---- bench/RESULTS.md: new section on top, older ones kept ----
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null)" ]; then
@@ -204,6 +212,16 @@ cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
     echo "with and_mode, 'or' 2-4 words; all from Reuters story bodies."
     echo
     cat "$OUT/latency.md"
+    echo
+    echo "### Postings codec (Reuters-21578 index)"
+    echo
+    echo "bench/codec_bench.c: every list re-encoded, then decoded 10 times (best pass); docids/s ="
+    echo "full 128-posting blocks unpacked to absolute ids (prefix sum included); bits per gap and tf"
+    echo "over full blocks; the PFor line estimates what patched exceptions would save."
+    echo
+    echo '```'
+    cat "$OUT/codec.txt"
+    echo '```'
     echo
     echo "Machine-readable:"
     echo
