@@ -746,7 +746,7 @@ vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, co
         struct stat sb;
         if (strcmp(tasks[i].path, "-") != 0 && stat(tasks[i].path, &sb) == 0) p.total_bytes += (uint64_t)sb.st_size;
     }
-    vs_rc rc = vs_segwriter_new_tmp(o->tmp_prefix, &p.sw, err);
+    vs_rc rc = vs_segwriter_new_tmp(o->tmp_prefix, seg_path, &p.sw, err);
     if (rc == VS_OK) rc = vs_invert_new(o->tmp_prefix, &p.iv, err);
     unsigned nth = p.threaded ? o->threads : 1;
     producer *prs = calloc(nth, sizeof *prs);

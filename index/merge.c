@@ -362,7 +362,7 @@ vs_rc vs_merge_segments(const vs_merge_in *mi, size_t n, const char *tmp_prefix,
     }
     vs_segwriter *w = NULL;
     if (rc == VS_OK && docs == 0) rc = vs_err_set(err, VS_ENOENT, "no live document to merge");
-    if (rc == VS_OK) rc = vs_segwriter_new_tmp(tmp_prefix, &w, err);
+    if (rc == VS_OK) rc = vs_segwriter_new_tmp(tmp_prefix, out_path, &w, err);
     if (rc == VS_OK) rc = merge_docs(ins, n, w, window, err);
     for (size_t i = 0; i < n && rc == VS_OK; i++) vs_merge_release(ins[i].s);
     if (rc == VS_OK) rc = merge_terms(ins, n, w, window, st, err);

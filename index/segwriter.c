@@ -1,10 +1,15 @@
-/* segwriter.c: builds the sections of a segment, in memory or streamed to temporary files, and
- * writes the file with its page checksums, section table and trailer (index/FORMAT.md).
+/* segwriter.c: builds the sections of a segment, in memory or streamed, and writes the file with
+ * its page checksums, section table and trailer (index/FORMAT.md).
  *
- * Every section is a `sink`: a memory buffer, or a buffered temporary file. finish() lays the
- * sections out in the fixed order of `order[]` below, 64-byte aligned, copying temporary files
- * through a 1 MiB buffer (read(2), so the copy costs page cache, not resident memory), hashing
- * each 4 KiB page as it goes out. */
+ * Every section is a `sink`: a memory buffer, a buffered temporary file, or (streaming mode) the
+ * segment file itself. The file's data area is laid out as: preamble, STORED, POSTINGS, then
+ * META, DICT_INDEX, DICT, POSITIONS, LENS, PASSAGES, DOCS, DOCIDX, STRINGS, STORED_DIR, each
+ * 64-byte aligned. In streaming mode STORED (written during the document phase) and POSTINGS
+ * (the term phase) — the two largest sections — go straight into the segment file as they are
+ * produced, with writeback started every few MiB (sync_file_range), so that finish() only copies
+ * the smaller sections from their temporary files (read(2) through a 1 MiB buffer: page cache,
+ * not resident memory) and its fsync has little left to do. Every 4 KiB page is hashed as it goes
+ * out. The memory mode produces the same bytes. */
 #include "segwriter.h"
 
 #include <errno.h>
@@ -26,25 +31,162 @@
 #define SINK_BUF (128u * 1024)
 /* The final file goes out in writes of this size (a multiple of the page size). */
 #define OUT_BUF (1024u * 1024)
+/* Writeback of the segment file is started every WRITEBACK bytes. */
+#define WRITEBACK (8u * 1024 * 1024)
 
 typedef struct sink {
     vs_buf mem;             /* memory mode */
     vs_wbuf f;              /* file mode when f.path != NULL */
-    int file;
+    int file;               /* 1: temporary file; 2: the segment file itself (direct) */
     uint64_t len;
 } sink;
 
 enum { S_DICT_INDEX, S_DICT, S_POSTINGS, S_POSITIONS, S_LENS, S_PASSAGES, S_DOCS, S_STRINGS,
        S_STORED_DIR, S_STORED, S_N };
-/* Sections streamed to temporary files in tmp mode (the others stay in memory). */
-static const int streamed[S_N] = { [S_DICT] = 1, [S_POSTINGS] = 1, [S_POSITIONS] = 1,
-                                   [S_PASSAGES] = 1, [S_DOCS] = 1, [S_STRINGS] = 1, [S_STORED] = 1 };
+/* Sections streamed in tmp mode: 1 to temporary files, 2 into the segment file (the others stay
+ * in memory). */
+static const int streamed[S_N] = { [S_DICT] = 1, [S_POSTINGS] = 2, [S_POSITIONS] = 1,
+                                   [S_PASSAGES] = 1, [S_DOCS] = 1, [S_STRINGS] = 1, [S_STORED] = 2 };
 static const char *const sink_name[S_N] = { "dictidx", "dict", "postings", "positions", "lens",
                                             "passages", "docs", "strings", "storeddir", "stored" };
+
+/* ---- file output with page checksums ---- */
+
+typedef struct filew {
+    int fd;
+    char *path;             /* owned */
+    uint64_t off;           /* bytes produced so far */
+    uint64_t synced;        /* bytes handed to writeback */
+    uint8_t *buf;           /* OUT_BUF bytes; pages of the data area are hashed when written */
+    size_t fill;
+    int data;               /* still in the checksummed area */
+    vs_buf sums;            /* u64 per page */
+    vs_rc rc;
+    vs_err err;
+} filew;
+
+static void fw_flush(filew *f, int final) {
+    if (f->rc != VS_OK || f->fill == 0) return;
+    size_t n = f->fill;
+    if (f->data) {
+        if (!final) n -= n % VS_SEG_PAGE;
+        vs_rc rc = VS_OK;
+        for (size_t p = 0; p < n; p += VS_SEG_PAGE) {
+            size_t k = n - p < VS_SEG_PAGE ? n - p : VS_SEG_PAGE;
+            vs_buf_put64(&f->sums, XXH3_64bits(f->buf + p, k), &rc);
+        }
+        if (rc != VS_OK) {
+            f->rc = vs_err_set(&f->err, VS_ENOMEM, "out of memory writing '%s'", f->path);
+            return;
+        }
+    }
+    f->rc = vs_wfile_write(f->fd, f->buf, n, f->path, &f->err);
+    memmove(f->buf, f->buf + n, f->fill - n);
+    f->fill -= n;
+    /* Start writeback of what is written (no wait): the final fsync then has little to do. */
+    uint64_t done = f->off - f->fill;
+    if (f->rc == VS_OK && done - f->synced >= WRITEBACK) {
+        (void)sync_file_range(f->fd, (off64_t)f->synced, (off64_t)(done - f->synced), SYNC_FILE_RANGE_WRITE);
+        f->synced = done;
+    }
+}
+
+static void fw_put(filew *f, const void *data, size_t n) {
+    if (f->fd < 0) return;
+    const uint8_t *p = data;
+    while (n > 0 && f->rc == VS_OK) {
+        size_t k = OUT_BUF - f->fill;
+        if (k > n) k = n;
+        memcpy(f->buf + f->fill, p, k);
+        f->fill += k;
+        f->off += k;
+        p += k;
+        n -= k;
+        if (f->fill == OUT_BUF) fw_flush(f, 0);
+    }
+}
+
+static void fw_align(filew *f, size_t a) {
+    static const uint8_t zero[64];
+    fw_put(f, zero, (size_t)((a - f->off % a) % a));
+}
+
+/* Copies a section into the file. */
+static void fw_sink(filew *f, sink *s) {
+    vs_err *err = &f->err;
+    if (!s->file) {
+        fw_put(f, s->mem.p, s->mem.len);
+        return;
+    }
+    char *path = s->f.path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        f->rc = vs_err_errno(err, VS_EIO, errno, "cannot reopen '%s'", path);
+        return;
+    }
+    uint64_t left = s->len;
+    while (left > 0 && f->rc == VS_OK) {
+        if (f->fill == OUT_BUF) fw_flush(f, 0);
+        size_t room = OUT_BUF - f->fill;
+        ssize_t k = read(fd, f->buf + f->fill, room < left ? room : (size_t)left);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            f->rc = vs_err_errno(err, VS_EIO, k < 0 ? errno : EIO, "cannot read back '%s'", path);
+            break;
+        }
+        f->fill += (size_t)k;
+        f->off += (uint64_t)k;
+        left -= (uint64_t)k;
+    }
+    close(fd);
+}
+
+static vs_rc fw_open(filew *f, const char *path, vs_err *err) {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    f->data = 1;
+    if (!(f->path = strdup(path)) || !(f->buf = malloc(OUT_BUF))) {
+        free(f->path);
+        f->path = NULL;
+        return vs_err_set(err, VS_ENOMEM, "out of memory while building a segment");
+    }
+    vs_rc rc = vs_wfile_create(path, 1, &f->fd, err);
+    if (rc != VS_OK) {
+        free(f->path);
+        free(f->buf);
+        f->path = NULL;
+        f->buf = NULL;
+        return rc;
+    }
+    uint8_t head[16];
+    memcpy(head, VS_SEG_MAGIC, 8);
+    vs_le_put16(head + 8, VS_SEG_MAJOR);
+    vs_le_put16(head + 10, VS_SEG_MINOR);
+    vs_le_put32(head + 12, VS_SEG_PAGE);
+    fw_put(f, head, sizeof head);
+    return VS_OK;
+}
+
+/* Closes and, unless `keep`, removes the file. */
+static void fw_close(filew *f, int keep) {
+    if (f->fd >= 0) {
+        close(f->fd);
+        if (!keep) vs_wfile_unlink(f->path);
+    }
+    f->fd = -1;
+    free(f->path);
+    free(f->buf);
+    vs_buf_free(&f->sums);
+    f->path = NULL;
+    f->buf = NULL;
+}
 
 struct vs_segwriter {
     sink s[S_N];
     int tmp;                 /* streaming mode */
+    filew out;               /* streaming mode: the segment file, open from the start */
+    int terms_started;       /* STORED is complete; POSTINGS has begun */
+    uint64_t stored_off, postings_off;
     char *prefix;
     vs_rc rc;                /* first sink failure */
     vs_buf stored_raw;       /* passage text of the stored block being filled */
@@ -83,7 +225,10 @@ static vs_rc nomem(vs_err *err) {
 static void sink_put(vs_segwriter *w, int i, const void *p, size_t n) {
     sink *s = &w->s[i];
     if (w->rc != VS_OK) return;
-    if (s->file) {
+    if (s->file == 2) {
+        fw_put(&w->out, p, n);
+        if (w->out.rc != VS_OK) w->rc = w->out.rc;
+    } else if (s->file) {
         vs_wbuf_put(&s->f, p, n);
         if (s->f.rc != VS_OK) w->rc = s->f.rc;
     } else {
@@ -113,8 +258,12 @@ static void sink_putvar(vs_segwriter *w, int i, uint64_t v) {
 
 /* The message of a sink failure. */
 static vs_rc sink_fail(vs_segwriter *w, vs_err *err) {
+    if (w->out.rc != VS_OK) {
+        if (err) *err = w->out.err;
+        return w->out.rc;
+    }
     for (int i = 0; i < S_N; i++)
-        if (w->s[i].file && w->s[i].f.rc != VS_OK) {
+        if (w->s[i].file == 1 && w->s[i].f.rc != VS_OK) {
             if (err) *err = w->s[i].f.err;
             return w->s[i].f.rc;
         }
@@ -128,29 +277,37 @@ static vs_rc sink_fail(vs_segwriter *w, vs_err *err) {
 vs_rc vs_segwriter_new(vs_segwriter **out, vs_err *err) {
     vs_segwriter *w = calloc(1, sizeof *w);
     if (!w) return nomem(err);
+    w->out.fd = -1;
     *out = w;
     return VS_OK;
 }
 
-vs_rc vs_segwriter_new_tmp(const char *tmp_prefix, vs_segwriter **out, vs_err *err) {
+vs_rc vs_segwriter_new_tmp(const char *tmp_prefix, const char *path, vs_segwriter **out, vs_err *err) {
     *out = NULL;
     vs_segwriter *w = calloc(1, sizeof *w);
     if (!w || !(w->prefix = strdup(tmp_prefix))) {
         free(w);
         return nomem(err);
     }
+    w->out.fd = -1;
     w->tmp = 1;
-    for (int i = 0; i < S_N; i++) {
-        if (!streamed[i]) continue;
+    vs_rc rc = fw_open(&w->out, path, err);
+    for (int i = 0; i < S_N && rc == VS_OK; i++) {
+        if (streamed[i] != 1) {
+            w->s[i].file = streamed[i];
+            continue;
+        }
         char p[4096];
         snprintf(p, sizeof p, "%s.%s", tmp_prefix, sink_name[i]);
-        vs_rc rc = vs_wbuf_open(&w->s[i].f, p, SINK_BUF, err);
-        if (rc != VS_OK) {
-            vs_segwriter_free(w);
-            return rc;
-        }
-        w->s[i].file = 1;
+        if ((rc = vs_wbuf_open(&w->s[i].f, p, SINK_BUF, err)) == VS_OK) w->s[i].file = 1;
     }
+    if (rc != VS_OK) {
+        vs_segwriter_free(w);
+        return rc;
+    }
+    /* STORED comes first, 64-byte aligned after the preamble */
+    fw_align(&w->out, 64);
+    w->stored_off = w->out.off;
     *out = w;
     return VS_OK;
 }
@@ -161,6 +318,7 @@ void vs_segwriter_free(vs_segwriter *w) {
         vs_buf_free(&w->s[i].mem);
         vs_wbuf_discard(&w->s[i].f);
     }
+    fw_close(&w->out, 0);
     vs_buf *bufs[] = { &w->stored_raw, &w->zbuf, &w->ids, &w->last_term, &w->term, &w->blocks, &w->skip };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) vs_buf_free(bufs[i]);
     free(w->id_off);
@@ -172,8 +330,8 @@ void vs_segwriter_free(vs_segwriter *w) {
 size_t vs_segwriter_mem(const vs_segwriter *w) {
     size_t n = sizeof *w + w->stored_raw.cap + w->zbuf.cap + w->ids.cap + w->id_cap * 12 + w->term.cap +
                w->blocks.cap + w->skip.cap + w->last_term.cap;
-    for (int i = 0; i < S_N; i++) n += w->s[i].mem.cap + (w->s[i].file ? w->s[i].f.cap : 0);
-    return n;
+    for (int i = 0; i < S_N; i++) n += w->s[i].mem.cap + (w->s[i].file == 1 ? w->s[i].f.cap : 0);
+    return n + (w->out.buf ? OUT_BUF : 0) + w->out.sums.cap;
 }
 
 uint32_t vs_segwriter_passages(const vs_segwriter *w) { return w->n_passages; }
@@ -196,6 +354,7 @@ static void emit_doc(vs_segwriter *w) {
 vs_rc vs_segwriter_add_doc(vs_segwriter *w, const char *id, size_t id_len, const char *title,
                            size_t title_len, const char *path, size_t path_len, uint32_t *doc,
                            vs_err *err) {
+    if (w->terms_started) return vs_err_set(err, VS_EINTERNAL, "document added after the terms");
     if (w->n_docs == UINT32_MAX) return vs_err_set(err, VS_EDATA, "too many documents for one segment");
     if (id_len == 0) return vs_err_set(err, VS_EDATA, "document with an empty id");
     if (id_len > UINT32_MAX || title_len > UINT32_MAX || path_len > UINT32_MAX)
@@ -237,7 +396,7 @@ static vs_rc flush_stored(vs_segwriter *w, vs_err *err) {
         return vs_err_set(err, VS_EDATA, "stored text block too large for LZ4");
     int bound = LZ4_compressBound((int)w->stored_raw.len);
     /* Memory mode compresses straight into the section; file mode into a reused buffer. */
-    int file = w->s[S_STORED].file;
+    int file = w->s[S_STORED].file != 0;
     vs_buf *dst = file ? &w->zbuf : &w->s[S_STORED].mem;
     if (file) vs_buf_reset(dst);
     if (vs_buf_reserve(dst, (size_t)bound) != VS_OK) return nomem(err);
@@ -261,6 +420,7 @@ static vs_rc flush_stored(vs_segwriter *w, vs_err *err) {
 
 vs_rc vs_segwriter_add_passage(vs_segwriter *w, const char *text, size_t len, uint32_t ntokens,
                                uint32_t *pid, vs_err *err) {
+    if (w->terms_started) return vs_err_set(err, VS_EINTERNAL, "passage added after the terms");
     if (w->n_docs == 0) return vs_err_set(err, VS_EINTERNAL, "passage added before any document");
     if (w->n_passages == UINT32_MAX) return vs_err_set(err, VS_EDATA, "too many passages for one segment");
     if (len > (size_t)LZ4_MAX_INPUT_SIZE / 2)
@@ -289,8 +449,28 @@ static uint32_t plen_of(const vs_segwriter *w, uint32_t pid) {
 
 /* ---- terms ---- */
 
+/* The document phase is over: the last stored block is written, and POSTINGS starts (64-byte
+ * aligned after STORED in the segment file). */
+static vs_rc start_terms(vs_segwriter *w, vs_err *err) {
+    if (w->terms_started) return VS_OK;
+    vs_rc rc = flush_stored(w, err);
+    if (rc != VS_OK) return rc;
+    w->terms_started = 1;
+    if (w->tmp) {
+        fw_align(&w->out, 64);
+        w->postings_off = w->out.off;
+        if (w->out.rc != VS_OK) {
+            *err = w->out.err;
+            return w->out.rc;
+        }
+    }
+    return VS_OK;
+}
+
 vs_rc vs_segwriter_term_begin(vs_segwriter *w, const char *term, size_t len, vs_err *err) {
     if (w->in_term) return vs_err_set(err, VS_EINTERNAL, "term begun inside another term");
+    vs_rc rc0 = start_terms(w, err);
+    if (rc0 != VS_OK) return rc0;
     if (len == 0 || len > 65535) return vs_err_set(err, VS_EINTERNAL, "term of %zu bytes", len);
     if (w->n_terms > 0) {
         size_t m = len < w->last_term.len ? len : w->last_term.len;
@@ -430,88 +610,6 @@ vs_rc vs_segwriter_add_term(vs_segwriter *w, const char *term, size_t len, size_
     return vs_segwriter_term_end(w, err);
 }
 
-/* ---- file output with page checksums ---- */
-
-typedef struct filew {
-    int fd;
-    const char *path;
-    uint64_t off;           /* bytes produced so far */
-    uint8_t *buf;           /* OUT_BUF bytes; pages of the data area are hashed when written */
-    size_t fill;
-    int data;               /* still in the checksummed area */
-    vs_buf sums;            /* u64 per page */
-    vs_rc rc;
-    vs_err *err;
-} filew;
-
-static void fw_flush(filew *f, int final) {
-    if (f->rc != VS_OK || f->fill == 0) return;
-    size_t n = f->fill;
-    if (f->data) {
-        if (!final) n -= n % VS_SEG_PAGE;
-        vs_rc rc = VS_OK;
-        for (size_t p = 0; p < n; p += VS_SEG_PAGE) {
-            size_t k = n - p < VS_SEG_PAGE ? n - p : VS_SEG_PAGE;
-            vs_buf_put64(&f->sums, XXH3_64bits(f->buf + p, k), &rc);
-        }
-        if (rc != VS_OK) {
-            f->rc = vs_err_set(f->err, VS_ENOMEM, "out of memory writing '%s'", f->path);
-            return;
-        }
-    }
-    f->rc = vs_wfile_write(f->fd, f->buf, n, f->path, f->err);
-    memmove(f->buf, f->buf + n, f->fill - n);
-    f->fill -= n;
-}
-
-static void fw_put(filew *f, const void *data, size_t n) {
-    const uint8_t *p = data;
-    while (n > 0 && f->rc == VS_OK) {
-        size_t k = OUT_BUF - f->fill;
-        if (k > n) k = n;
-        memcpy(f->buf + f->fill, p, k);
-        f->fill += k;
-        f->off += k;
-        p += k;
-        n -= k;
-        if (f->fill == OUT_BUF) fw_flush(f, 0);
-    }
-}
-
-static void fw_align(filew *f, size_t a) {
-    static const uint8_t zero[64];
-    fw_put(f, zero, (size_t)((a - f->off % a) % a));
-}
-
-/* Copies a section into the file. */
-static void fw_sink(filew *f, sink *s, vs_err *err) {
-    if (!s->file) {
-        fw_put(f, s->mem.p, s->mem.len);
-        return;
-    }
-    char *path = s->f.path;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        f->rc = vs_err_errno(err, VS_EIO, errno, "cannot reopen '%s'", path);
-        return;
-    }
-    uint64_t left = s->len;
-    while (left > 0 && f->rc == VS_OK) {
-        if (f->fill == OUT_BUF) fw_flush(f, 0);
-        size_t room = OUT_BUF - f->fill;
-        ssize_t k = read(fd, f->buf + f->fill, room < left ? room : (size_t)left);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) {
-            f->rc = vs_err_errno(err, VS_EIO, k < 0 ? errno : EIO, "cannot read back '%s'", path);
-            break;
-        }
-        f->fill += (size_t)k;
-        f->off += (uint64_t)k;
-        left -= (uint64_t)k;
-    }
-    close(fd);
-}
-
 /* DOCIDX: document numbers sorted by external id (bytes, then doc number: stable). */
 static uint32_t *sort_ids(const vs_segwriter *w) {
     size_t n = w->n_docs;
@@ -545,7 +643,8 @@ static uint32_t *sort_ids(const vs_segwriter *w) {
 
 vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes, vs_err *err) {
     if (w->in_term) return vs_err_set(err, VS_EINTERNAL, "segment finished inside a term");
-    vs_rc rc = flush_stored(w, err);
+    if (w->tmp && strcmp(path, w->out.path) != 0) return vs_err_set(err, VS_EINTERNAL, "segment path changed");
+    vs_rc rc = start_terms(w, err);
     if (rc != VS_OK) return rc;
     emit_doc(w);
     CHECK_SINKS(w, err);
@@ -576,73 +675,83 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
     }
     /* Temporary sections: complete them on disk (no fsync: they are read back at once). */
     for (int i = 0; i < S_N; i++)
-        if (w->s[i].file && vs_wbuf_flush(&w->s[i].f) != VS_OK) {
+        if (w->s[i].file == 1 && vs_wbuf_flush(&w->s[i].f) != VS_OK) {
             *err = w->s[i].f.err;
             vs_buf_free(&docidx);
             vs_buf_free(&meta);
             return w->s[i].f.rc;
         }
-
-    int fd = -1;
-    if ((rc = vs_wfile_create(path, 1, &fd, err)) != VS_OK) {
-        vs_buf_free(&docidx);
-        vs_buf_free(&meta);
-        return rc;
+    filew *f = &w->out;
+    if (!w->tmp) { /* memory mode: the same layout, written now */
+        if ((rc = fw_open(f, path, err)) != VS_OK) {
+            vs_buf_free(&docidx);
+            vs_buf_free(&meta);
+            return rc;
+        }
+        fw_align(f, 64);
+        w->stored_off = f->off;
+        fw_sink(f, &w->s[S_STORED]);
+        fw_align(f, 64);
+        w->postings_off = f->off;
+        fw_sink(f, &w->s[S_POSTINGS]);
     }
-    filew f = { .fd = fd, .path = path, .rc = VS_OK, .err = err, .data = 1 };
-    if (!(f.buf = malloc(OUT_BUF))) f.rc = nomem(err);
-    uint8_t head[16];
-    memcpy(head, VS_SEG_MAGIC, 8);
-    vs_le_put16(head + 8, VS_SEG_MAJOR);
-    vs_le_put16(head + 10, VS_SEG_MINOR);
-    vs_le_put32(head + 12, VS_SEG_PAGE);
-    fw_put(&f, head, sizeof head);
     sink smeta = { .mem = meta, .len = meta.len }, sidx = { .mem = docidx, .len = docidx.len };
-    struct { int id; sink *s; } secs[] = {
+    /* the sections after STORED and POSTINGS, in this order */
+    struct { int id; sink *s; } rest[] = {
         { VS_SEC_META, &smeta }, { VS_SEC_DICT_INDEX, &w->s[S_DICT_INDEX] }, { VS_SEC_DICT, &w->s[S_DICT] },
-        { VS_SEC_POSTINGS, &w->s[S_POSTINGS] }, { VS_SEC_POSITIONS, &w->s[S_POSITIONS] },
-        { VS_SEC_LENS, &w->s[S_LENS] }, { VS_SEC_PASSAGES, &w->s[S_PASSAGES] }, { VS_SEC_DOCS, &w->s[S_DOCS] },
-        { VS_SEC_DOCIDX, &sidx }, { VS_SEC_STRINGS, &w->s[S_STRINGS] },
-        { VS_SEC_STORED_DIR, &w->s[S_STORED_DIR] }, { VS_SEC_STORED, &w->s[S_STORED] },
+        { VS_SEC_POSITIONS, &w->s[S_POSITIONS] }, { VS_SEC_LENS, &w->s[S_LENS] }, { VS_SEC_PASSAGES, &w->s[S_PASSAGES] },
+        { VS_SEC_DOCS, &w->s[S_DOCS] }, { VS_SEC_DOCIDX, &sidx }, { VS_SEC_STRINGS, &w->s[S_STRINGS] },
+        { VS_SEC_STORED_DIR, &w->s[S_STORED_DIR] },
     };
-    const size_t nsec = sizeof secs / sizeof *secs;
-    uint8_t table[sizeof secs / sizeof *secs * 32];
-    for (size_t i = 0; i < nsec; i++) {
-        fw_align(&f, 64);
-        uint8_t *t = table + i * 32;
-        vs_le_put32(t, (uint32_t)secs[i].id);
-        vs_le_put32(t + 4, 0);
-        vs_le_put64(t + 8, f.off);
-        vs_le_put64(t + 16, secs[i].s->len);
-        vs_le_put64(t + 24, 0);
-        fw_sink(&f, secs[i].s, err);
+    uint64_t off[VS_SEC_COUNT_] = { 0 }, len[VS_SEC_COUNT_] = { 0 };
+    off[VS_SEC_STORED] = w->stored_off;
+    len[VS_SEC_STORED] = w->s[S_STORED].len;
+    off[VS_SEC_POSTINGS] = w->postings_off;
+    len[VS_SEC_POSTINGS] = w->s[S_POSTINGS].len;
+    for (size_t i = 0; i < sizeof rest / sizeof *rest; i++) {
+        fw_align(f, 64);
+        off[rest[i].id] = f->off;
+        len[rest[i].id] = rest[i].s->len;
+        fw_sink(f, rest[i].s);
     }
     vs_buf_free(&docidx);
     vs_buf_free(&meta);
-    fw_align(&f, 64);
-    fw_flush(&f, 1);
-    f.data = 0;
-    uint64_t table_off = f.off;
-    uint64_t n_pages = f.sums.len / 8;
-    fw_put(&f, table, sizeof table);
-    fw_put(&f, f.sums.p, f.sums.len);
+    fw_align(f, 64);
+    fw_flush(f, 1);
+    f->data = 0;
+    /* section table, in id order */
+    const size_t nsec = VS_SEC_COUNT_ - 1;
+    uint8_t table[(VS_SEC_COUNT_ - 1) * 32];
+    for (int id = 1; id < VS_SEC_COUNT_; id++) {
+        uint8_t *t = table + (size_t)(id - 1) * 32;
+        vs_le_put32(t, (uint32_t)id);
+        vs_le_put32(t + 4, 0);
+        vs_le_put64(t + 8, off[id]);
+        vs_le_put64(t + 16, len[id]);
+        vs_le_put64(t + 24, 0);
+    }
+    uint64_t table_off = f->off;
+    uint64_t n_pages = f->sums.len / 8;
+    fw_put(f, table, sizeof table);
+    fw_put(f, f->sums.p, f->sums.len);
     uint8_t tr[VS_SEG_TRAILER];
     vs_le_put64(tr, table_off);
     vs_le_put32(tr + 8, (uint32_t)nsec);
     vs_le_put32(tr + 12, VS_SEG_PAGE);
     vs_le_put64(tr + 16, n_pages);
     vs_le_put64(tr + 24, XXH3_64bits(table, sizeof table));
-    vs_le_put64(tr + 32, XXH3_64bits(f.sums.p, f.sums.len));
+    vs_le_put64(tr + 32, XXH3_64bits(f->sums.p, f->sums.len));
     vs_le_put64(tr + 40, XXH3_64bits(tr, 40));
     memcpy(tr + 48, VS_SEG_MAGIC, 8);
-    fw_put(&f, tr, sizeof tr);
-    fw_flush(&f, 1);
-    vs_buf_free(&f.sums);
-    free(f.buf);
-    if (f.rc == VS_OK) f.rc = vs_wfile_fsync(fd, path, err);
-    if (close(fd) != 0 && f.rc == VS_OK) f.rc = vs_err_errno(err, VS_EIO, errno, "cannot close '%s'", path);
-    if (f.rc != VS_OK) vs_wfile_unlink(path);
+    fw_put(f, tr, sizeof tr);
+    fw_flush(f, 1);
+    rc = f->rc;
+    if (rc == VS_OK) rc = vs_wfile_fsync(f->fd, f->path, &f->err);
+    if (rc == VS_OK && close(f->fd) != 0) rc = vs_err_errno(&f->err, VS_EIO, errno, "cannot close '%s'", path);
+    else if (rc == VS_OK) f->fd = -1;
+    if (rc != VS_OK && err) *err = f->err;
+    fw_close(f, rc == VS_OK); /* removes the file on failure */
     /* The temporary sections are no longer needed, whatever happened. */
     for (int i = 0; i < S_N; i++) vs_wbuf_discard(&w->s[i].f);
-    return f.rc;
+    return rc;
 }

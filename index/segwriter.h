@@ -5,9 +5,10 @@
  * MANIFEST names the file (manifest.h).
  *
  * Memory: vs_segwriter_new() keeps every section in memory (small segments, tests).
- * vs_segwriter_new_tmp() streams the large sections (stored text, passage and document tables,
- * strings, postings, positions, dictionary) to temporary files named TMP_PREFIX.<section> as
- * they are produced and copies them into the segment at finish(); it keeps in memory only the
+ * vs_segwriter_new_tmp() creates the segment file `path` at once and streams the stored text and
+ * the postings into it as they are produced; the passage and document tables, strings,
+ * positions and dictionary go to temporary files named TMP_PREFIX.<section>, copied into the
+ * segment at finish() (which must get the same path); it keeps in memory only the
  * passage lengths (4 bytes per passage: postings need them for their block bounds), the
  * external ids (to sort DOCIDX), the stored-text and dictionary directories, and the blocks of
  * the one term being written. vs_segwriter_mem() reports what it holds. Temporary files are
@@ -25,7 +26,8 @@
 typedef struct vs_segwriter vs_segwriter;
 
 VS_MUST_CHECK vs_rc vs_segwriter_new(vs_segwriter **out, vs_err *err);
-VS_MUST_CHECK vs_rc vs_segwriter_new_tmp(const char *tmp_prefix, vs_segwriter **out, vs_err *err);
+VS_MUST_CHECK vs_rc vs_segwriter_new_tmp(const char *tmp_prefix, const char *path, vs_segwriter **out,
+                                         vs_err *err);
 /* Frees w and removes its temporary files (and nothing else). NULL is a no-op. */
 void vs_segwriter_free(vs_segwriter *w);
 /* Bytes of memory the writer holds (for the build's memory budget). */

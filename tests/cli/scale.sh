@@ -231,7 +231,7 @@ op_build() { ${EXEC:-} "$VS" build -q -i "$1" --memory 8M "$T/c2"; }
 crash_test "build (re-sync)" prep_build op_build
 op_replace() { ${EXEC:-} "$VS" build -q -i "$1" --replace -j1 "$T/c2"; }
 crash_test "build --replace" prep_build op_replace
-op_add() { ${EXEC:-} "$VS" add -q -i "$1" "$T/more"; }
+op_add() { ${EXEC:-} "$VS" add -q -i "$1" --memory 8M "$T/more"; }
 crash_test "add" prep_build op_add
 prep_merge() {
     "$VS" build -q -i "$1" "$T/c" 2>/dev/null && "$VS" add -q -i "$1" "$T/more" 2>/dev/null &&
