@@ -4,7 +4,9 @@
  *   "VSRUN001"  then, for each term in increasing byte order:
  *   varint len (>= 1), len bytes, varint df, varint n, then n bytes of postings:
  *   for each posting: varint pid gap (the first: the pid itself), varint tf, tf varint positions
- *   (the first absolute, then differences);  and a final varint 0. */
+ *   encoded as in a segment's POSITIONS (the first absolute, then p - prev - 1);  and a final
+ *   varint 0. Positions keep that encoding from the first token on, so that the segment writer
+ *   copies them as they are. */
 #include "invert.h"
 
 #include <errno.h>
@@ -170,7 +172,10 @@ vs_rc vs_invert_add(vs_invert *iv, uint32_t tid, uint32_t pid, uint32_t tf, cons
     p += vs_varint_put(p, tf);
     uint32_t prev = 0;
     for (uint32_t k = 0; k < tf; k++) {
-        p += vs_varint_put(p, k ? pos[k] - prev : pos[k]);
+        if (k && pos[k] <= prev)
+            return vs_err_set(err, VS_EINTERNAL, "term '%.*s': positions out of order", (int)e->len,
+                              (const char *)iv->strs.p + e->str_off);
+        p += vs_varint_put(p, k ? pos[k] - prev - 1 : pos[k]);
         prev = pos[k];
     }
     e->post.len += (size_t)(p - p0);
@@ -375,38 +380,36 @@ static inline int var32(const uint8_t **p, const uint8_t *end, uint64_t *v) {
     return k != 0;
 }
 
+/* Bytes of n varints at p (< end), or 0 if they run past end. */
+static inline size_t var_span(const uint8_t *p, const uint8_t *end, uint64_t n) {
+    const uint8_t *q = p;
+    while (n > 0 && q < end) {
+        if (!(*q++ & 0x80)) n--;
+    }
+    return n ? 0 : (size_t)(q - p);
+}
+
 /* The current term's postings from memory into w (the no-spill path). */
-static vs_rc mem_postings(runrd *r, vs_segwriter *w, uint32_t **pos, size_t *pcap, vs_err *err) {
+static vs_rc mem_postings(runrd *r, vs_segwriter *w, vs_err *err) {
     const uint8_t *p = r->mp, *end = r->mend;
     uint32_t pid = 0;
     for (uint64_t d = 0; d < r->df; d++) {
         uint64_t gap, tf;
         if (!var32(&p, end, &gap) || !var32(&p, end, &tf) || tf == 0 || tf > UINT32_MAX) return rr_bad(r, err);
         pid = d ? pid + (uint32_t)gap : (uint32_t)gap;
-        if (tf > *pcap) {
-            size_t c = (size_t)tf * 2;
-            uint32_t *np = reallocarray(*pos, c, sizeof *np);
-            if (!np) return nomem(err);
-            *pos = np;
-            *pcap = c;
-        }
-        uint32_t cur = 0, *o = *pos;
-        for (uint64_t k = 0; k < tf; k++) {
-            uint64_t g;
-            if (!var32(&p, end, &g)) return rr_bad(r, err);
-            cur = k ? cur + (uint32_t)g : (uint32_t)g;
-            o[k] = cur;
-        }
-        vs_rc rc = vs_segwriter_term_add(w, pid, (uint32_t)tf, o, err);
+        size_t k = var_span(p, end, tf);
+        if (!k) return rr_bad(r, err);
+        vs_rc rc = vs_segwriter_term_add_enc(w, pid, (uint32_t)tf, p, k, err);
         if (rc != VS_OK) return rc;
+        p += k;
     }
     r->mp = p;
     return VS_OK;
 }
 
 /* Streams the current term's postings of r into w. */
-static vs_rc rr_postings(runrd *r, vs_segwriter *w, uint32_t **pos, size_t *pcap, vs_err *err) {
-    if (r->mem) return mem_postings(r, w, pos, pcap, err);
+static vs_rc rr_postings(runrd *r, vs_segwriter *w, uint8_t **pos, size_t *pcap, vs_err *err) {
+    if (r->mem) return mem_postings(r, w, err);
     uint32_t pid = 0;
     vs_rc rc;
     uint64_t start = r->file_off - (r->len - r->pos); /* file offset of the read cursor */
@@ -415,27 +418,30 @@ static vs_rc rr_postings(runrd *r, vs_segwriter *w, uint32_t **pos, size_t *pcap
         if ((rc = rr_var(r, &gap, err)) != VS_OK || (rc = rr_var(r, &tf, err)) != VS_OK) return rc;
         pid = d ? pid + (uint32_t)gap : (uint32_t)gap;
         if (tf == 0 || tf > UINT32_MAX) return rr_bad(r, err);
-        if (tf > *pcap) {
-            size_t c = (size_t)tf * 2;
-            uint32_t *np = reallocarray(*pos, c, sizeof *np);
+        if ((size_t)tf * 5 > *pcap) {
+            size_t c = (size_t)tf * 10;
+            uint8_t *np = realloc(*pos, c);
             if (!np) return nomem(err);
             *pos = np;
             *pcap = c;
         }
-        uint32_t cur = 0;
-        for (uint64_t k = 0; k < tf; k++) {
-            uint64_t g;
-            if ((rc = rr_var(r, &g, err)) != VS_OK) return rc;
-            cur = k ? cur + (uint32_t)g : (uint32_t)g;
-            (*pos)[k] = cur;
+        size_t n = 0;
+        for (uint64_t k = 0; k < tf; k++) { /* copy tf varints, byte by byte through the window */
+            for (int b = 0; b < 5; b++) {
+                if (r->pos == r->len) {
+                    if (r->eof || (rc = rr_fill(r, err)) != VS_OK || r->pos == r->len) return rc != VS_OK ? rc : rr_bad(r, err);
+                }
+                uint8_t c = r->buf[r->pos++];
+                (*pos)[n++] = c;
+                if (!(c & 0x80)) break;
+                if (b == 4) return rr_bad(r, err);
+            }
         }
-        if ((rc = vs_segwriter_term_add(w, pid, (uint32_t)tf, *pos, err)) != VS_OK) return rc;
+        if ((rc = vs_segwriter_term_add_enc(w, pid, (uint32_t)tf, *pos, n, err)) != VS_OK) return rc;
     }
-    if (!r->mem) {
-        uint64_t used = r->file_off - (r->len - r->pos) - start;
-        if (used != r->left) return rr_bad(r, err);
-        r->left = 0;
-    }
+    uint64_t used = r->file_off - (r->len - r->pos) - start;
+    if (used != r->left) return rr_bad(r, err);
+    r->left = 0;
     return VS_OK;
 }
 
@@ -459,7 +465,7 @@ vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, size_t read_mem, vs_err *e
     runrd *rd = calloc(nr, sizeof *rd);
     runrd **heap = calloc(nr, sizeof *heap);
     runrd **cur = calloc(nr, sizeof *cur);
-    uint32_t *pos = NULL;
+    uint8_t *pos = NULL;
     size_t pcap = 0, hn = 0;
     if (!rd || !heap || !cur) { rc = nomem(err); goto out; }
     if (iv->n_runs == 0) {

@@ -512,6 +512,34 @@ static vs_rc flush_block(vs_segwriter *w, vs_err *err) {
     return VS_OK;
 }
 
+/* Block bookkeeping of a posting whose positions are written. */
+static vs_rc posting(vs_segwriter *w, uint32_t pid, uint32_t tf, vs_err *err) {
+    uint32_t pl = plen_of(w, pid);
+    if (tf > w->blk_max_tf) w->blk_max_tf = tf;
+    if (pl < w->blk_min_len) w->blk_min_len = pl;
+    w->blk_docs[w->blk_n] = pid;
+    w->blk_tfs[w->blk_n] = tf;
+    w->t_last_pid = pid;
+    w->t_df++;
+    w->t_cf += tf;
+    if (++w->blk_n == VS_BLOCK_DOCS) return flush_block(w, err);
+    return VS_OK;
+}
+
+vs_rc vs_segwriter_term_add_enc(vs_segwriter *w, uint32_t pid, uint32_t tf, const uint8_t *pos, size_t n, vs_err *err) {
+    if (!w->in_term) return vs_err_set(err, VS_EINTERNAL, "posting outside a term");
+    if (pid >= w->n_passages || (w->t_df > 0 && pid <= w->t_last_pid) || tf == 0 || n < tf || n > (size_t)tf * 5)
+        return vs_err_set(err, VS_EINTERNAL, "bad postings for '%.*s'", (int)w->term.len, (const char *)w->term.p);
+    if (w->blk_n == 0) {
+        w->blk_max_tf = 0;
+        w->blk_min_len = UINT32_MAX;
+        w->blk_pos_off = w->s[S_POSITIONS].len - w->t_pos_start;
+    }
+    sink_put(w, S_POSITIONS, pos, n);
+    CHECK_SINKS(w, err);
+    return posting(w, pid, tf, err);
+}
+
 vs_rc vs_segwriter_term_add(vs_segwriter *w, uint32_t pid, uint32_t tf, const uint32_t *pos, vs_err *err) {
     const char *t = (const char *)w->term.p;
     int tl = (int)w->term.len;
@@ -538,16 +566,7 @@ vs_rc vs_segwriter_term_add(vs_segwriter *w, uint32_t pid, uint32_t tf, const ui
     }
     sink_put(w, S_POSITIONS, vb, vn);
     CHECK_SINKS(w, err);
-    uint32_t pl = plen_of(w, pid);
-    if (tf > w->blk_max_tf) w->blk_max_tf = tf;
-    if (pl < w->blk_min_len) w->blk_min_len = pl;
-    w->blk_docs[w->blk_n] = pid;
-    w->blk_tfs[w->blk_n] = tf;
-    w->t_last_pid = pid;
-    w->t_df++;
-    w->t_cf += tf;
-    if (++w->blk_n == VS_BLOCK_DOCS) return flush_block(w, err);
-    return VS_OK;
+    return posting(w, pid, tf, err);
 }
 
 vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err) {

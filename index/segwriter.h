@@ -56,6 +56,10 @@ VS_MUST_CHECK vs_rc vs_segwriter_term_begin(vs_segwriter *w, const char *term, s
 VS_MUST_CHECK vs_rc vs_segwriter_term_add(vs_segwriter *w, uint32_t pid, uint32_t tf,
                                           const uint32_t *positions, vs_err *err);
 VS_MUST_CHECK vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err);
+/* term_add with the tf positions already encoded as in POSITIONS (n bytes: the first varint
+ * absolute, then p - prev - 1): copied as they are (the inverter keeps them so). */
+VS_MUST_CHECK vs_rc vs_segwriter_term_add_enc(vs_segwriter *w, uint32_t pid, uint32_t tf,
+                                              const uint8_t *pos, size_t n, vs_err *err);
 /* Writes the file, fsyncs and closes it. raw_bytes = source bytes indexed (for stats). On
  * failure the partial file is removed. */
 VS_MUST_CHECK vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
