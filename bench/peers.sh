@@ -138,7 +138,7 @@ else
 fi
 
 # bytes PATH: apparent size of a file or of all files under a directory.
-bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'; }
+bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
 # json_get FILE KEY [OBJECT]: a number from `vsearch stats --json` (as in bench/run.sh).
 # shellcheck disable=SC2020
@@ -404,7 +404,7 @@ collection() {
     if [ $HAVE_FTS5 = 1 ]; then
         echo "peers: $cname: FTS5 build ($nb run(s))"
         timed "$cname-fts5" "$C/fts5.db" "$nb" "$FTS5" build -T plain -s 1 "$C/fts5.db" "$C/units.jsonl"
-        "$FTS5" size "$C/fts5.db" | awk '{ split($1, t, "="); split($2, c, "="); print t[2], t[2] - c[2] }' >"$C/fts5.bytes"
+        "$FTS5" size "$C/fts5.db" | awk '{ split($1, t, "="); split($2, c, "="); printf "%.0f %.0f\n", t[2], t[2] - c[2] }' >"$C/fts5.bytes"
     fi
     if [ $HAVE_XAPIAN = 1 ]; then
         echo "peers: $cname: Xapian build ($nb run(s)) and xapian-compact"
@@ -417,7 +417,7 @@ collection() {
     if [ $HAVE_LUCENE = 1 ]; then
         echo "peers: $cname: Lucene build ($nb run(s))"
         timed "$cname-lucene" "$C/lucene.idx" "$nb" java $JAVA_OPTS -cp "$OUT/classes:$LUCENE_JARS" LuceneBench build -T plain -s 1 "$C/lucene.idx" "$C/units.jsonl"
-        fdt=$(find "$C/lucene.idx" -type f \( -name '*.fdt' -o -name '*.fdx' \) -printf '%s\n' | awk '{ s += $1 } END { printf "%d", s }')
+        fdt=$(find "$C/lucene.idx" -type f \( -name '*.fdt' -o -name '*.fdx' \) -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')
         echo "$(bytes "$C/lucene.idx") $(($(bytes "$C/lucene.idx") - fdt))" >"$C/lucene.bytes"
     fi
     # ---- build table ----
@@ -434,8 +434,8 @@ collection() {
             cs = gt ? sprintf("%.2f", c) : "n/a"
             mbc = gt && c > 0 ? sprintf("%.1f", den / 1e6 / c) : "n/a"
             rss = gt ? sprintf("%.1f", kb / 1024) : "n/a"
-            printf "| %s | %s | %s | %.2f | %s | %.1f | %s | %s | %d | %.1f%% | %d | %.1f%% |\n", e, i, s, w, cs, den / 1e6 / w, mbc, rss, b1, 100 * b1 / tb, b0, 100 * b0 / tb
-            printf "peer-build-row input=%s engine=\"%s\" wall_s=%.2f cpu_s=%s peak_rss_mib=%s index_bytes=%d without_stored_bytes=%d text_bytes=%d mb_denominator=%d\n", cn, e, w, cs, rss, b1, b0, tb, den > "/dev/stderr"
+            printf "| %s | %s | %s | %.2f | %s | %.1f | %s | %s | %.0f | %.1f%% | %.0f | %.1f%% |\n", e, i, s, w, cs, den / 1e6 / w, mbc, rss, b1, 100 * b1 / tb, b0, 100 * b0 / tb
+            printf "peer-build-row input=%s engine=\"%s\" wall_s=%.2f cpu_s=%s peak_rss_mib=%s index_bytes=%.0f without_stored_bytes=%.0f text_bytes=%.0f mb_denominator=%.0f\n", cn, e, w, cs, rss, b1, b0, tb, den > "/dev/stderr"
         }' 2>>"$OUT/peers.txt"
     }
     {
