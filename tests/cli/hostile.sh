@@ -216,6 +216,12 @@ run "invalid UTF-8: --json" 0 "$VS" query -i "$T/i12" --json "utfword"
 json_ok x "$T/out" && ok "invalid UTF-8 comes out valid" || bad "invalid UTF-8 comes out valid" "$(head -c 300 "$T/out")"
 has_out "replacement characters in the stored text" 'utfword été'
 
+# --- RM3 when the feedback passages give no usable expansion term (F3: qsort on an empty set,
+# fatal under `make asan`); regression input tests/fixtures/crashes/F3-rm3-no-feedback-terms.txt
+run "RM3 with no usable feedback terms: build" 0 "$VS" build -q -i "$T/i13" tests/fixtures/crashes/F3-rm3-no-feedback-terms.txt
+run "RM3 with no usable feedback terms" 0 "$VS" query -i "$T/i13" --bag-of-words --rm3 "café"
+rm -rf "$T/i13"
+
 # --- queries of 10^5 terms and 10^6 characters (batch: argv holds at most 128 KiB per argument)
 python3 - "$T/q.tsv" <<'PY'
 import sys

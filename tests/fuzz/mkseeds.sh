@@ -41,6 +41,21 @@ seed source_auto news-post '\010' "$S/news-post"
 seed source_auto binary.dat '\011' "$S/binary.dat"
 seed source_auto trec-no-ext '\010' "$S/sample.trec"
 
+# streaming reader: byte 0 = name index (see names[] in fuzz_source_input.c), byte 1 = window
+# (64 << (b & 7)) | 0x80 to read through a file descriptor; plain and compressed files
+seed source_input sample.trec '\002\000' "$S/sample.trec"
+seed source_input sample.jsonl '\003\201' "$S/sample.jsonl"
+seed source_input reut2-sample.sgm '\004\002' "$S/reut2-sample.sgm"
+seed source_input cacm-sample.all '\006\003' "$S/cacm-sample.all"
+seed source_input article.txt '\000\000' "$S/article.txt"
+seed source_input corpus.txt '\000\205' "$ROOT/corpus/000_79d01c390d725485.txt"
+gzip -9nc "$S/sample.trec" >"$T/trec.gz" && seed source_input sample.trec.gz '\012\001' "$T/trec.gz"
+gzip -9nc "$S/sample.jsonl" >"$T/jsonl.gz" && seed source_input sample.jsonl.gz '\014\201' "$T/jsonl.gz"
+{ gzip -nc "$S/article.txt"; gzip -nc "$S/article.txt"; } >"$T/two.gz" && seed source_input two-members.gz '\011\000' "$T/two.gz"
+if command -v zstd >/dev/null 2>&1; then
+    zstd -q -c "$S/sample.jsonl" >"$T/jsonl.zst" && seed source_input sample.jsonl.zst '\013\002' "$T/jsonl.zst"
+fi
+
 # analyzer: byte 0 config, byte 1 bit 0 = also decode as an analyzer config
 seed analyze article '\003\000' "$S/article.txt"
 seed analyze latin1 '\007\000' "$S/latin1.txt"
@@ -104,7 +119,7 @@ for name, nb, w in [("rt1", 0, 5), ("rt127", 126, 12), ("rt128", 0x80, 17), ("rt
 PY
 
 # segments and MANIFESTs: small indexes built by the current vsearch
-mkdir -p "$OUT/segment" "$OUT/manifest" "$T/many"
+mkdir -p "$OUT/segment" "$OUT/manifest" "$OUT/catalog" "$T/many"
 i=0
 while [ $i -lt 300 ]; do
     printf 'alpha beta %d gamma\n\n' "$i"
@@ -117,6 +132,8 @@ build() { # NAME OPTIONS... PATHS...
     "$VS" build -q -i "$T/idx-$name" "$@" >/dev/null 2>&1 || { echo "mkseeds: build $name failed" >&2; return 0; }
     for s in "$T/idx-$name"/seg-*.vsg; do cp "$s" "$OUT/segment/$name.vsg"; done
     cp "$T/idx-$name/MANIFEST" "$OUT/manifest/$name"
+    # catalog seeds: byte 0 = 0 (catalog), 12 bytes of unused parameters, the file
+    for s in "$T/idx-$name"/files-*.vsf; do [ -f "$s" ] && seed catalog "$name.vsf" '\000\000\000\000\000\000\000\000\000\000\000\000\000' "$s"; done
 }
 build article "$S/article.txt"
 build trec "$S/sample.trec"
@@ -125,4 +142,9 @@ build cacm-doc --unit doc "$S/cacm-sample.all"
 build blocks "$T/many/blocks.txt"
 printf 'uzbekistan\nrussia\n' >"$T/stop.txt"
 build custom-stop --stopwords "$T/stop.txt" "$S/article.txt" "$S/reut2-sample.sgm"
+# deletion files: byte 0 = 3 (deletion file, expected values from the file itself)
+"$VS" build -q -i "$T/idx-del" "$S/sample.trec" >/dev/null 2>&1 && "$VS" delete -i "$T/idx-del" FT911-1 >/dev/null 2>&1 &&
+    for s in "$T/idx-del"/del-*.vsd; do [ -f "$s" ] && seed catalog del.vsd '\003\000\000\000\000\000\000\000\000\000\000\000\000' "$s"; done
+cp "$T/idx-del/MANIFEST" "$OUT/manifest/with-deletions" 2>/dev/null || true
+mkdir -p "$OUT/catalog"
 echo "seeds: $(find "$OUT" -type f | wc -l) files in $OUT"

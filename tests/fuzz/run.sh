@@ -11,9 +11,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 mkdir -p "$B/corpus/$t" "$B/crashes" "$B/seeds/$t"
 # Inputs: segments and MANIFESTs up to 64 KiB (the seeds are 1.6-12 KB); text up to 16 KiB.
-# segment: F6 (README) makes a damaged stored-text directory allocate 2 GiB (virtual, never
-# touched); the malloc limit is raised above it so that the target keeps running.
-case $t in segment) maxlen=65536 rss=2560 ;; manifest) maxlen=65536 rss=2048 ;; *) maxlen=16384 rss=2048 ;; esac
+# A malloc above 2 GiB or an RSS above it is a finding (-rss_limit_mb also limits malloc).
+case $t in segment|manifest) maxlen=65536 ;; *) maxlen=16384 ;; esac
+rss=2048
 dict=tests/fuzz/dict/${t%%_*}.dict
 set -- -timeout=20 -rss_limit_mb=$rss -max_len=$maxlen -print_final_stats=1 -max_total_time="$secs" \
     -artifact_prefix="$B/crashes/$t-"
