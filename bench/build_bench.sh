@@ -66,7 +66,7 @@ build_run() {
     done
     raw=$("$VS" stats -i "$idx" --json | sed -n 's/.*"raw_bytes":\([0-9]*\).*/\1/p')
     docs=$("$VS" stats -i "$idx" --json | sed -n 's/^{"documents":\([0-9]*\),.*/\1/p')
-    runs=$(echo "$line" | sed -n 's/.*, \([0-9]*\) spilled runs).*/\1/p')
+    runs=$(echo "$line" | sed -n 's/.*, \([0-9]*\) spilled runs.*/\1/p')
     awk -v n="$name" -v r="$*" -v raw="$raw" -v w="$best" -v c="$cpu" -v d="$docs" -v k="$rss" -v s="${runs:-0}" 'BEGIN {
         printf "| %s | %.0f | %s | %.2f | %.1f | %.2f | %.1f | %.0f | %.0f | %s |\n", n, raw / 1e6, r, w, raw / 1e6 / w, c, raw / 1e6 / c, d / w, k / 1024, s }' >>"$MD"
     echo "bench-build-scale input=$name args=\"$*\" raw_bytes=$raw wall_s=$best cpu_s=$cpu peak_rss_kib=$rss spilled_runs=${runs:-0} docs=$docs" >>"$MACHINE"

@@ -64,6 +64,8 @@ typedef struct vs_build_stats {
     uint64_t merges;        /* segment merges done (the tiered policy, or vs_merge) */
     uint64_t spills;        /* sorted runs the inverter wrote */
     uint64_t peak_rss;      /* bytes: the process's peak resident set (getrusage) */
+    double input_seconds;   /* of `seconds`: reading, analysing and inverting the input */
+    double terms_seconds;   /* of `seconds`: writing the postings and finishing the segment */
 } vs_build_stats;
 
 #define VS_BUILD_CREATED 0    /* there was no index */

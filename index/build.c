@@ -172,6 +172,8 @@ static vs_rc index_tasks(job *j, vs_err *err) {
     st->skipped_files += is.src.skipped_files;
     st->invalid_utf8 += is.src.invalid_utf8;
     st->spills += is.spills;
+    st->input_seconds += is.input_seconds;
+    st->terms_seconds += is.terms_seconds;
     if (rc != VS_OK) return rc;
     uint64_t seg_hash = 0;
     if (is.wrote) {

@@ -798,14 +798,17 @@ vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, co
     free(p.tail);
     free(p.tids);
     p.tids = NULL;
+    double t1 = vs_ingest_now();
+    st->input_seconds = t1 - o->t0;
     if (rc == VS_OK && st->passages > 0) {
         progress(&p, 1);
-        rc = vs_invert_write(p.iv, p.sw, (size_t)(o->memory / 4), err);
+        rc = vs_invert_write(p.iv, p.sw, (size_t)(o->memory / 4), o->threads, err);
         st->spills = vs_invert_runs(p.iv);
         vs_invert_free(p.iv);
         p.iv = NULL;
         if (rc == VS_OK) rc = vs_segwriter_finish(p.sw, seg_path, st->src.bytes, err);
         if (rc == VS_OK) st->wrote = 1;
+        st->terms_seconds = vs_ingest_now() - t1;
     }
     vs_invert_free(p.iv);
     vs_segwriter_free(p.sw);

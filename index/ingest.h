@@ -57,6 +57,8 @@ typedef struct vs_ingest_stats {
     uint64_t docs, passages, terms, postings, positions, spills;
     vs_source_stats src;
     int wrote;                  /* a segment was written (0: the tasks gave no passage) */
+    double input_seconds;       /* reading, analysing, inverting (parallel) */
+    double terms_seconds;       /* merging runs into postings, finishing the segment (serial) */
 } vs_ingest_stats;
 
 /* Runs the tasks and writes seg_path (fsynced) when they gave at least one passage. */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,12 @@ struct vs_invert {
     char *prefix;
     char **runs;
     uint32_t n_runs;
+    /* every SPARSE-th term of each run with its offset there: where a second thread starts */
+    struct sparse { uint32_t run; uint64_t off; char *term; size_t len; } *sp;
+    size_t n_sp, cap_sp;
 };
+
+#define SPARSE 1024
 
 #define TERM_OVERHEAD 16        /* malloc's bookkeeping per postings buffer, counted too */
 
@@ -83,6 +89,8 @@ void vs_invert_free(vs_invert *iv) {
         free(iv->runs[i]);
     }
     free(iv->runs);
+    for (size_t i = 0; i < iv->n_sp; i++) free(iv->sp[i].term);
+    free(iv->sp);
     free(iv->prefix);
     free(iv);
 }
@@ -222,6 +230,19 @@ vs_rc vs_invert_spill(vs_invert *iv, vs_err *err) {
     vs_wbuf_put(&wb, RUN_MAGIC, 8);
     for (size_t i = 0; i < iv->n_terms && wb.rc == VS_OK; i++) {
         term *e = &iv->terms[order[i]];
+        if (i % SPARSE == 0 && i > 0) {
+            if (iv->n_sp == iv->cap_sp) {
+                size_t cap = iv->cap_sp ? iv->cap_sp * 2 : 64;
+                struct sparse *sp = reallocarray(iv->sp, cap, sizeof *sp);
+                if (!sp) { free(order); vs_wbuf_discard(&wb); return nomem(err); }
+                iv->sp = sp;
+                iv->cap_sp = cap;
+            }
+            char *t = malloc(e->len);
+            if (!t) { free(order); vs_wbuf_discard(&wb); return nomem(err); }
+            memcpy(t, iv->strs.p + e->str_off, e->len);
+            iv->sp[iv->n_sp++] = (struct sparse){ iv->n_runs - 1, wb.off, t, e->len };
+        }
         vs_wbuf_putvar(&wb, e->len);
         vs_wbuf_put(&wb, iv->strs.p + e->str_off, e->len);
         vs_wbuf_putvar(&wb, e->df);
@@ -256,9 +277,12 @@ typedef struct runrd {
     /* memory source (no file): the in-memory table, term by term */
     const vs_invert *mem;
     const uint32_t *order;
-    size_t mi;
+    size_t mi, mlimit;          /* terms order[mi .. mlimit) */
     const uint8_t *mp, *mend;
     int done;
+    /* a range of the term space: stop at the first term >= hi (if hi), skip terms < lo (if lo) */
+    const char *hi, *lo;
+    size_t hi_len, lo_len;
 } runrd;
 
 static vs_rc rr_fill(runrd *r, vs_err *err) {
@@ -317,10 +341,15 @@ static vs_rc rr_bytes(runrd *r, void *out, size_t n, vs_err *err) {
     return VS_OK;
 }
 
+static int term_less(const char *a, size_t al, const char *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c < 0 || (c == 0 && al < bl);
+}
+
 /* Loads the next term header; r->done at the end. */
-static vs_rc rr_next(runrd *r, vs_err *err) {
+static vs_rc rr_next1(runrd *r, vs_err *err) {
     if (r->mem) {
-        if (r->mi >= r->mem->n_terms) {
+        if (r->mi >= r->mlimit) {
             r->done = 1;
             return VS_OK;
         }
@@ -358,6 +387,20 @@ static vs_rc rr_next(runrd *r, vs_err *err) {
     if ((rc = rr_var(r, &r->df, err)) != VS_OK) return rc;
     if ((rc = rr_var(r, &r->left, err)) != VS_OK) return rc;
     return VS_OK;
+}
+
+/* rr_next1 within [lo, hi). */
+static vs_rc rr_next(runrd *r, vs_err *err) {
+    for (;;) {
+        vs_rc rc = rr_next1(r, err);
+        if (rc != VS_OK || r->done) return rc;
+        if (r->hi && !term_less(r->term, r->tlen, r->hi, r->hi_len)) {
+            r->done = 1;
+            return VS_OK;
+        }
+        if (!r->lo || !term_less(r->term, r->tlen, r->lo, r->lo_len)) return VS_OK;
+        /* below the range: its postings are skipped by the next rr_next1 */
+    }
 }
 
 static int rr_cmp(const runrd *a, const runrd *b) {
@@ -456,11 +499,24 @@ static void hdown(runrd **h, size_t n, size_t i) {
     }
 }
 
-vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, size_t read_mem, vs_err *err) {
+/* One range of the term space written into one writer: [mlo, mhi) of the sorted in-memory
+ * terms, or the terms of the runs in [lo, hi) (NULL: unbounded). */
+typedef struct range_job {
+    vs_invert *iv;
+    vs_segwriter *w;
+    const uint32_t *order;
+    size_t mlo, mhi;
+    size_t read_mem;
+    const char *lo, *hi;
+    size_t lo_len, hi_len;
+    vs_rc rc;
+    vs_err err;
+} range_job;
+
+static vs_rc merge_range(range_job *j, vs_err *err) {
+    vs_invert *iv = j->iv;
+    vs_segwriter *w = j->w;
     vs_rc rc = VS_OK;
-    uint32_t *order = NULL;
-    /* With runs on disk, the rest of memory becomes one more run (frees it before reading). */
-    if (iv->n_runs > 0 && iv->n_terms > 0 && (rc = vs_invert_spill(iv, err)) != VS_OK) return rc;
     size_t nr = iv->n_runs ? iv->n_runs : 1;
     runrd *rd = calloc(nr, sizeof *rd);
     runrd **heap = calloc(nr, sizeof *heap);
@@ -469,26 +525,41 @@ vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, size_t read_mem, vs_err *e
     size_t pcap = 0, hn = 0;
     if (!rd || !heap || !cur) { rc = nomem(err); goto out; }
     if (iv->n_runs == 0) {
-        if (!(order = sorted_terms(iv))) { rc = nomem(err); goto out; }
         rd[0].mem = iv;
-        rd[0].order = order;
+        rd[0].order = j->order;
+        rd[0].mi = j->mlo;
+        rd[0].mlimit = j->mhi;
         rd[0].fd = -1;
     } else {
-        size_t each = read_mem / nr;
+        size_t each = j->read_mem / nr;
         if (each < 16 * 1024) each = 16 * 1024;
         if (each > 1024 * 1024) each = 1024 * 1024;
         for (size_t i = 0; i < nr; i++) {
             rd[i].fd = -1;
             rd[i].path = iv->runs[i];
+            rd[i].lo = j->lo;
+            rd[i].lo_len = j->lo_len;
+            rd[i].hi = j->hi;
+            rd[i].hi_len = j->hi_len;
             if (!(rd[i].buf = malloc(each))) { rc = nomem(err); goto out; }
             rd[i].cap = each;
             if ((rd[i].fd = open(iv->runs[i], O_RDONLY | O_CLOEXEC)) < 0) {
                 rc = vs_err_errno(err, VS_EIO, errno, "cannot reopen '%s'", iv->runs[i]);
                 goto out;
             }
-            uint8_t magic[8];
-            if ((rc = rr_bytes(&rd[i], magic, 8, err)) != VS_OK) goto out;
-            if (memcmp(magic, RUN_MAGIC, 8) != 0) { rc = rr_bad(&rd[i], err); goto out; }
+            /* with a lower bound, start at the last sparse entry of the run not above it */
+            uint64_t start = 0;
+            if (j->lo)
+                for (size_t k = 0; k < iv->n_sp; k++)
+                    if (iv->sp[k].run == i && !term_less(j->lo, j->lo_len, iv->sp[k].term, iv->sp[k].len) && iv->sp[k].off > start)
+                        start = iv->sp[k].off;
+            if (start) {
+                rd[i].file_off = start;
+            } else {
+                uint8_t magic[8];
+                if ((rc = rr_bytes(&rd[i], magic, 8, err)) != VS_OK) goto out;
+                if (memcmp(magic, RUN_MAGIC, 8) != 0) { rc = rr_bad(&rd[i], err); goto out; }
+            }
         }
     }
     for (size_t i = 0; i < nr; i++) {
@@ -508,14 +579,14 @@ vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, size_t read_mem, vs_err *e
         for (size_t a = 1; a < nc; a++)
             for (size_t b = a; b > 0 && cur[b] < cur[b - 1]; b--) { runrd *t = cur[b]; cur[b] = cur[b - 1]; cur[b - 1] = t; }
         if ((rc = vs_segwriter_term_begin(w, top->term, top->tlen, err)) != VS_OK) goto out;
-        for (size_t j = 0; j < nc; j++)
-            if ((rc = rr_postings(cur[j], w, &pos, &pcap, err)) != VS_OK) goto out;
+        for (size_t k = 0; k < nc; k++)
+            if ((rc = rr_postings(cur[k], w, &pos, &pcap, err)) != VS_OK) goto out;
         if ((rc = vs_segwriter_term_end(w, err)) != VS_OK) goto out;
-        for (size_t j = 0; j < nc; j++) {
-            if ((rc = rr_next(cur[j], err)) != VS_OK) goto out;
-            if (cur[j]->done) continue;
+        for (size_t k = 0; k < nc; k++) {
+            if ((rc = rr_next(cur[k], err)) != VS_OK) goto out;
+            if (cur[k]->done) continue;
             size_t i = hn++;
-            heap[i] = cur[j];
+            heap[i] = cur[k];
             while (i > 0) {
                 size_t p = (i - 1) / 2;
                 int c = rr_cmp(heap[i], heap[p]);
@@ -536,6 +607,73 @@ out:
     free(heap);
     free(cur);
     free(pos);
+    return rc;
+}
+
+static void *range_main(void *arg) {
+    range_job *j = arg;
+    j->rc = merge_range(j, &j->err);
+    return NULL;
+}
+
+static int cmp_sparse(const void *a, const void *b) {
+    const struct sparse *x = a, *y = b;
+    if (term_less(x->term, x->len, y->term, y->len)) return -1;
+    return term_less(y->term, y->len, x->term, x->len);
+}
+
+/* Below this many terms a second thread is not worth it. */
+#define SPLIT_MIN_TERMS 20000
+
+vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, size_t read_mem, unsigned threads, vs_err *err) {
+    vs_rc rc = VS_OK;
+    uint32_t *order = NULL;
+    /* With runs on disk, the rest of memory becomes one more run (frees it before reading). */
+    if (iv->n_runs > 0 && iv->n_terms > 0 && (rc = vs_invert_spill(iv, err)) != VS_OK) return rc;
+    if (iv->n_runs == 0 && !(order = sorted_terms(iv))) return nomem(err);
+    range_job a = { .iv = iv, .w = w, .order = order, .mlo = 0, .mhi = iv->n_terms, .read_mem = read_mem };
+    range_job b = a;
+    struct sparse split = { 0 };
+    int two = threads >= 2 && iv->prefix;
+    if (two && iv->n_runs == 0) {
+        two = iv->n_terms >= SPLIT_MIN_TERMS;
+        if (two) a.mhi = b.mlo = iv->n_terms / 2;
+    } else if (two) {
+        /* split at the median of the runs' sparse terms */
+        two = iv->n_sp * SPARSE >= SPLIT_MIN_TERMS && iv->n_sp >= 2;
+        if (two) {
+            qsort(iv->sp, iv->n_sp, sizeof *iv->sp, cmp_sparse);
+            split = iv->sp[iv->n_sp / 2];
+            a.hi = b.lo = split.term;
+            a.hi_len = b.lo_len = split.len;
+            a.read_mem = b.read_mem = read_mem / 2;
+        }
+    }
+    if (!two) {
+        rc = merge_range(&a, err);
+        free(order);
+        return rc;
+    }
+    /* The upper half on a second thread, into a part joined afterwards. */
+    vs_segwriter *part = NULL;
+    char pre[4096];
+    snprintf(pre, sizeof pre, "%s.part", iv->prefix);
+    if ((rc = vs_segwriter_fork(w, pre, &part, err)) != VS_OK) {
+        free(order);
+        return rc;
+    }
+    b.w = part;
+    pthread_t th;
+    int started = pthread_create(&th, NULL, range_main, &b) == 0;
+    if (!started) b.rc = merge_range(&b, &b.err); /* no thread: one after the other */
+    rc = merge_range(&a, err);
+    if (started) pthread_join(th, NULL);
+    if (rc == VS_OK && b.rc != VS_OK) {
+        rc = b.rc;
+        *err = b.err;
+    }
+    if (rc == VS_OK) rc = vs_segwriter_join(w, part, err);
+    vs_segwriter_free(part);
     free(order);
     return rc;
 }

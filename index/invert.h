@@ -36,8 +36,12 @@ VS_MUST_CHECK vs_rc vs_invert_add(vs_invert *iv, uint32_t tid, uint32_t pid, uin
 /* Writes what is in memory as a sorted run and frees it. */
 VS_MUST_CHECK vs_rc vs_invert_spill(vs_invert *iv, vs_err *err);
 /* Writes every term, sorted, into w: runs and memory merged. read_mem = bytes of read buffer
- * shared by the runs (each gets read_mem / runs, between 16 KiB and 1 MiB). */
-VS_MUST_CHECK vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, size_t read_mem, vs_err *err);
+ * shared by the runs (each gets read_mem / runs, between 16 KiB and 1 MiB). With threads >= 2
+ * and enough terms, the upper half of the term space is written by a second thread into a part
+ * of w (segwriter.h: fork/join), split at the median term (in memory) or at the median of the
+ * runs' sparse index (every 1024th term of each run and its offset); the bytes are the same. */
+VS_MUST_CHECK vs_rc vs_invert_write(vs_invert *iv, vs_segwriter *w, size_t read_mem, unsigned threads,
+                                    vs_err *err);
 size_t vs_invert_bytes(const vs_invert *iv);
 uint32_t vs_invert_runs(const vs_invert *iv);
 

@@ -186,6 +186,7 @@ struct vs_segwriter {
     int tmp;                 /* streaming mode */
     filew out;               /* streaming mode: the segment file, open from the start */
     int terms_started;       /* STORED is complete; POSTINGS has begun */
+    const uint8_t *lens;     /* a part (fork): the parent's passage lengths, borrowed */
     uint64_t stored_off, postings_off;
     char *prefix;
     vs_rc rc;                /* first sink failure */
@@ -444,7 +445,7 @@ vs_rc vs_segwriter_add_passage(vs_segwriter *w, const char *text, size_t len, ui
 }
 
 static uint32_t plen_of(const vs_segwriter *w, uint32_t pid) {
-    return vs_le_get32(w->s[S_LENS].mem.p + (size_t)pid * 4);
+    return vs_le_get32((w->lens ? w->lens : w->s[S_LENS].mem.p) + (size_t)pid * 4);
 }
 
 /* ---- terms ---- */
@@ -569,17 +570,9 @@ vs_rc vs_segwriter_term_add(vs_segwriter *w, uint32_t pid, uint32_t tf, const ui
     return posting(w, pid, tf, err);
 }
 
-vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err) {
-    if (!w->in_term) return vs_err_set(err, VS_EINTERNAL, "term end outside a term");
-    w->in_term = 0;
-    if (w->t_df == 0) return VS_OK; /* every posting dropped: no entry */
-    vs_rc rc;
-    if (w->blk_n > 0 && (rc = flush_block(w, err)) != VS_OK) return rc;
-    uint64_t nblocks = w->skip.len / VS_SKIP_ENTRY;
-    uint64_t post_start = w->s[S_POSTINGS].len;
-    if (nblocks > 1) sink_put(w, S_POSTINGS, w->skip.p, w->skip.len);
-    sink_put(w, S_POSTINGS, w->blocks.p, w->blocks.len);
-    /* Dictionary entry (front coded within blocks of VS_DICT_BLOCK terms). */
+/* Writes the dictionary entry of the term just written (its postings began at post_start, its
+ * positions at w->t_pos_start; w->t_* hold its statistics) and counts it. */
+static vs_rc dict_entry(vs_segwriter *w, uint64_t post_start, vs_err *err) {
     const uint8_t *t = w->term.p;
     size_t len = w->term.len, common = 0;
     if (w->in_block == VS_DICT_BLOCK || w->n_terms == 0) {
@@ -608,6 +601,19 @@ vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err) {
     w->n_postings += w->t_df;
     w->n_positions += w->t_cf;
     return VS_OK;
+}
+
+vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err) {
+    if (!w->in_term) return vs_err_set(err, VS_EINTERNAL, "term end outside a term");
+    w->in_term = 0;
+    if (w->t_df == 0) return VS_OK; /* every posting dropped: no entry */
+    vs_rc rc;
+    if (w->blk_n > 0 && (rc = flush_block(w, err)) != VS_OK) return rc;
+    uint64_t nblocks = w->skip.len / VS_SKIP_ENTRY;
+    uint64_t post_start = w->s[S_POSTINGS].len;
+    if (nblocks > 1) sink_put(w, S_POSTINGS, w->skip.p, w->skip.len);
+    sink_put(w, S_POSTINGS, w->blocks.p, w->blocks.len);
+    return dict_entry(w, post_start, err);
 }
 
 vs_rc vs_segwriter_add_term(vs_segwriter *w, const char *term, size_t len, size_t df,
@@ -772,5 +778,112 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
     fw_close(f, rc == VS_OK); /* removes the file on failure */
     /* The temporary sections are no longer needed, whatever happened. */
     for (int i = 0; i < S_N; i++) vs_wbuf_discard(&w->s[i].f);
+    return rc;
+}
+
+/* ---- parts: terms encoded by another thread ---- */
+
+vs_rc vs_segwriter_fork(vs_segwriter *w, const char *tmp_prefix, vs_segwriter **out, vs_err *err) {
+    *out = NULL;
+    vs_rc rc = start_terms(w, err);
+    if (rc != VS_OK) return rc;
+    vs_segwriter *c = calloc(1, sizeof *c);
+    if (!c) return nomem(err);
+    c->out.fd = -1;
+    c->lens = w->lens ? w->lens : w->s[S_LENS].mem.p;
+    c->n_passages = w->n_passages;
+    c->n_docs = w->n_docs;
+    c->terms_started = 1;
+    static const int part_sinks[] = { S_DICT, S_POSTINGS, S_POSITIONS };
+    for (size_t i = 0; i < sizeof part_sinks / sizeof *part_sinks && rc == VS_OK; i++) {
+        int k = part_sinks[i];
+        char p[4096];
+        snprintf(p, sizeof p, "%s.%s", tmp_prefix, sink_name[k]);
+        if ((rc = vs_wbuf_open(&c->s[k].f, p, SINK_BUF, err)) == VS_OK) c->s[k].file = 1;
+    }
+    if (rc != VS_OK) {
+        vs_segwriter_free(c);
+        return rc;
+    }
+    *out = c;
+    return VS_OK;
+}
+
+/* Copies n bytes from fd (a part's temporary section) into sink k of w. */
+static vs_rc copy_in(vs_segwriter *w, int k, int fd, uint64_t n, const char *path, uint8_t *buf, size_t cap, vs_err *err) {
+    while (n > 0) {
+        size_t want = n < cap ? (size_t)n : cap;
+        ssize_t got = read(fd, buf, want);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return vs_err_errno(err, VS_EIO, got < 0 ? errno : EIO, "cannot read back '%s'", path);
+        sink_put(w, k, buf, (size_t)got);
+        CHECK_SINKS(w, err);
+        n -= (uint64_t)got;
+    }
+    return VS_OK;
+}
+
+vs_rc vs_segwriter_join(vs_segwriter *w, vs_segwriter *part, vs_err *err) {
+    if (w->in_term || part->in_term) return vs_err_set(err, VS_EINTERNAL, "join inside a term");
+    vs_rc rc = VS_OK;
+    for (int k = 0; k < S_N && rc == VS_OK; k++)
+        if (part->s[k].file == 1 && vs_wbuf_flush(&part->s[k].f) != VS_OK) {
+            *err = part->s[k].f.err;
+            rc = part->s[k].f.rc;
+        }
+    if (rc != VS_OK) return rc;
+    if (part->n_terms == 0) return VS_OK;
+    const char *dp = part->s[S_DICT].f.path, *pp = part->s[S_POSTINGS].f.path, *qp = part->s[S_POSITIONS].f.path;
+    int fd_d = open(dp, O_RDONLY | O_CLOEXEC), fd_p = open(pp, O_RDONLY | O_CLOEXEC), fd_q = open(qp, O_RDONLY | O_CLOEXEC);
+    uint8_t *buf = malloc(OUT_BUF), *dict = NULL;
+    uint64_t dlen = part->s[S_DICT].len;
+    if (fd_d < 0 || fd_p < 0 || fd_q < 0) rc = vs_err_errno(err, VS_EIO, errno, "cannot reopen the sections of '%s'", dp);
+    else if (!buf || !(dict = malloc(dlen ? (size_t)dlen : 1))) rc = nomem(err);
+    /* the part's dictionary (small: a few bytes per term) is read whole */
+    for (uint64_t got = 0; rc == VS_OK && got < dlen;) {
+        ssize_t k = pread(fd_d, dict + got, (size_t)(dlen - got), (off_t)got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) rc = vs_err_errno(err, VS_EIO, k < 0 ? errno : EIO, "cannot read back '%s'", dp);
+        else got += (uint64_t)k;
+    }
+    const uint8_t *q = dict, *end = dict + dlen;
+    char term[65536];
+    size_t tlen = 0;
+    for (uint64_t t = 0; rc == VS_OK && t < part->n_terms; t++) {
+        uint64_t v[8];
+        for (int i = 0; i < 2; i++) {
+            size_t k = vs_varint_get(q, end, &v[i]);
+            if (!k) { rc = vs_err_set(err, VS_EINTERNAL, "part dictionary does not decode"); break; }
+            q += k;
+        }
+        if (rc != VS_OK) break;
+        if (t % VS_DICT_BLOCK == 0) tlen = 0; /* front coding restarts with each block of the part */
+        if (v[0] > tlen || v[1] > (uint64_t)(end - q) || v[0] + v[1] > sizeof term) { rc = vs_err_set(err, VS_EINTERNAL, "part dictionary does not decode"); break; }
+        memcpy(term + v[0], q, v[1]);
+        tlen = v[0] + v[1];
+        q += v[1];
+        for (int i = 2; i < 8; i++) {
+            size_t k = vs_varint_get(q, end, &v[i]);
+            if (!k) { rc = vs_err_set(err, VS_EINTERNAL, "part dictionary does not decode"); break; }
+            q += k;
+        }
+        if (rc != VS_OK) break;
+        /* the term, as if written here: postings and positions bytes copied, dictionary entry new */
+        if ((rc = vs_segwriter_term_begin(w, term, tlen, err)) != VS_OK) break;
+        w->in_term = 0;
+        uint64_t post_start = w->s[S_POSTINGS].len;
+        if ((rc = copy_in(w, S_POSTINGS, fd_p, v[4], pp, buf, OUT_BUF, err)) != VS_OK) break;
+        if ((rc = copy_in(w, S_POSITIONS, fd_q, v[5], qp, buf, OUT_BUF, err)) != VS_OK) break;
+        w->t_df = v[2];
+        w->t_cf = v[3];
+        w->t_max_tf = (uint32_t)v[6];
+        w->t_min_len = (uint32_t)v[7];
+        rc = dict_entry(w, post_start, err);
+    }
+    if (fd_d >= 0) close(fd_d);
+    if (fd_p >= 0) close(fd_p);
+    if (fd_q >= 0) close(fd_q);
+    free(buf);
+    free(dict);
     return rc;
 }

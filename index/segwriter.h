@@ -60,6 +60,16 @@ VS_MUST_CHECK vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err);
  * absolute, then p - prev - 1): copied as they are (the inverter keeps them so). */
 VS_MUST_CHECK vs_rc vs_segwriter_term_add_enc(vs_segwriter *w, uint32_t pid, uint32_t tf,
                                               const uint8_t *pos, size_t n, vs_err *err);
+/* Parts, for a term phase on two threads: after the last passage, vs_segwriter_fork() makes a
+ * writer for terms only (the same term_* calls, in another thread; it reads w's passage lengths,
+ * which no longer change), whose postings, positions and dictionary go to temporary files
+ * TMP_PREFIX.<section>. Once w has written its own terms, vs_segwriter_join() appends the part's
+ * (all greater than w's): postings and positions bytes copied, dictionary entries written again
+ * in w's sequence. The segment is byte for byte the one a single writer makes. Free the part
+ * with vs_segwriter_free() after the join. */
+VS_MUST_CHECK vs_rc vs_segwriter_fork(vs_segwriter *w, const char *tmp_prefix, vs_segwriter **part,
+                                      vs_err *err);
+VS_MUST_CHECK vs_rc vs_segwriter_join(vs_segwriter *w, vs_segwriter *part, vs_err *err);
 /* Writes the file, fsyncs and closes it. raw_bytes = source bytes indexed (for stats). On
  * failure the partial file is removed. */
 VS_MUST_CHECK vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,

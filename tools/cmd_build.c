@@ -96,8 +96,11 @@ void cli_build_summary(const char *dir, const vs_build_stats *st) {
     double mbs = st->seconds > 0 ? (double)st->raw_bytes / 1e6 / st->seconds : 0.0;
     double dps = st->seconds > 0 ? (double)st->docs / st->seconds : 0.0;
     double rss = (double)st->peak_rss / 1048576.0;
-    char runs[48] = "";
+    char runs[96] = "";
     if (st->spills) snprintf(runs, sizeof runs, ", %" PRIu64 " spilled runs", st->spills);
+    if (st->input_seconds > 0)
+        snprintf(runs + strlen(runs), sizeof runs - strlen(runs), "; input %.2f s, postings %.2f s",
+                 st->input_seconds, st->terms_seconds);
     if (st->mode == VS_BUILD_UP_TO_DATE) {
         printf("index '%s' is up to date: %" PRIu64 " files unchanged (%.2f s)\n", dir, st->files_unchanged, st->seconds);
         return;

@@ -261,7 +261,7 @@ if [ ! -f "$MEMIN/reut2-000.sgm" ]; then
 fi
 run "build --memory 8M" 0 "$VS" build -i "$T/m8" --memory 8M "$MEMIN"
 rss=$(sed -n 's/.*peak RSS \([0-9]*\) MiB.*/\1/p' "$T/out")
-runs=$(sed -n 's/.*, \([0-9]*\) spilled runs).*/\1/p' "$T/out")
+runs=$(sed -n 's/.*, \([0-9]*\) spilled runs.*/\1/p' "$T/out")
 [ -n "$rss" ] && [ "$rss" -le 24 ] && ok "peak RSS $rss MiB <= 8 MiB + 10% + 16 MiB" || bad "peak RSS ${rss:-?} MiB > 24 MiB" "$(cat "$T/out")"
 [ -n "$runs" ] && [ "$runs" -ge 3 ] && ok "$runs sorted runs spilled" || bad "several runs spilled" "$(cat "$T/out")"
 run "build --memory 1G" 0 "$VS" build -i "$T/m1g" "$MEMIN"
