@@ -76,7 +76,12 @@ static void write_jsonl(const char *rel, const char *prefix, int n) {
         for (int q = 0; q < paras; q++) {
             if (q) p += sprintf(p, "\\n\\n");
             int nw = 5 + (int)rnd(36);
-            for (int k = 0; k < nw; k++) p += sprintf(p, "%s%s", k ? " " : "", words[rnd(NWORDS)]);
+            for (int k = 0; k < nw; k++) {
+                /* one token in four from a vocabulary of 60,000: builds of more than 20,000
+                 * terms write their postings on two threads (invert.c, SPLIT_MIN_TERMS) */
+                if (rnd(4) == 0) p += sprintf(p, "%sz%u", k ? " " : "", rnd(60000));
+                else p += sprintf(p, "%s%s", k ? " " : "", words[rnd(NWORDS)]);
+            }
             p += sprintf(p, ".");
         }
         p += sprintf(p, "\"}\n");
@@ -189,6 +194,7 @@ static void test_same_segment_for_any_threads_and_memory(void **state) {
     build("i-j2", "c1", &o2, NULL);
     build("i-j3-small", "c1", &o3, &s3);
     assert_true(s3.spills >= 3);
+    assert_true(s3.terms > 20000);
     size_t n1, n2, n3;
     char *a = only_segment("i-j1", &n1), *b = only_segment("i-j2", &n2), *c = only_segment("i-j3-small", &n3);
     assert_int_equal(n1, n2);
