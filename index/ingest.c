@@ -534,21 +534,21 @@ static void *producer_main(void *arg) {
     pipe_ *p = pr->p;
     for (;;) {
         /* Claim and open in task order (opening a FIFO may wait for its writer: the next task
-         * is not opened before); parse and analyse in parallel. */
+         * is not opened before); parse and analyse in parallel. A pipe, FIFO or device is read
+         * to its end before the next input is opened. */
         pthread_mutex_lock(&p->open_mu);
         size_t t = p->abort ? p->n : p->next++;
+        int done_here = 0;
         if (t < p->n) {
             open_input(pr, p->tasks[t].path);
-            /* a pipe, FIFO or device is read to its end before the next input is opened */
             if (pr->in_rc == VS_OK && !pr->regular) {
                 produce(pr, t);
-                t = SIZE_MAX - 1;
+                done_here = 1;
             }
         }
         pthread_mutex_unlock(&p->open_mu);
-        if (t == SIZE_MAX - 1) continue;
         if (t >= p->n) break;
-        produce(pr, t);
+        if (!done_here) produce(pr, t);
     }
     return NULL;
 }
