@@ -132,7 +132,6 @@ typedef struct input {
     /* one decompressed stored block */
     uint32_t zblk;
     vs_buf text;
-    uint64_t read;              /* bytes read since the last release */
 } input;
 
 void vs_merge_release(vs_segment *s) {
@@ -192,16 +191,25 @@ static uint32_t remap(const input *in, uint32_t pid) {
     return in->base + r + (pid - first) - dead;
 }
 
-static void account(input *in, uint64_t bytes, size_t window) {
-    in->read += bytes;
-    if (in->read >= window) {
-        vs_merge_release(in->s);
-        in->read = 0;
+/* Bytes read from the inputs' mappings since they were last released, over all inputs: when
+ * they reach the window every input's pages are released (the term phase reads all inputs at
+ * once, so a per-input count would let n windows be resident). */
+typedef struct reader_budget {
+    input *ins;
+    size_t n;
+    uint64_t read, window;
+} reader_budget;
+
+static void account(reader_budget *rb, uint64_t bytes) {
+    rb->read += bytes;
+    if (rb->read >= rb->window) {
+        for (size_t i = 0; i < rb->n; i++) vs_merge_release(rb->ins[i].s);
+        rb->read = 0;
     }
 }
 
 /* Text of passage pi of input in (via its stored block, decompressed once per block). */
-static vs_rc passage_text(input *in, const vs_passage_info *pi, const char **text, vs_err *err) {
+static vs_rc passage_text(input *in, reader_budget *rb, const vs_passage_info *pi, const char **text, vs_err *err) {
     vs_segment *s = in->s;
     if (in->zblk != pi->sblock) {
         vs_rc rc = vs_segment_need(s, VS_SEC_STORED_DIR, (uint64_t)pi->sblock * 16, 16, err);
@@ -219,7 +227,7 @@ static vs_rc passage_text(input *in, const vs_passage_info *pi, const char **tex
         if (k != (int)rlen) return dbad(err, s, "stored text block does not decompress");
         in->text.len = rlen;
         in->zblk = pi->sblock;
-        in->read += clen;
+        account(rb, clen);
     }
     if ((uint64_t)pi->soff + pi->slen > in->text.len) return dbad(err, s, "stored text reference out of range");
     *text = (const char *)in->text.p + pi->soff;
@@ -228,7 +236,7 @@ static vs_rc passage_text(input *in, const vs_passage_info *pi, const char **tex
 
 /* ---- the merge ---- */
 
-static vs_rc merge_docs(input *ins, size_t n, vs_segwriter *w, size_t window, vs_err *err) {
+static vs_rc merge_docs(input *ins, size_t n, vs_segwriter *w, reader_budget *rb, vs_err *err) {
     for (size_t i = 0; i < n; i++) {
         input *in = &ins[i];
         const vs_segment_meta *mt = vs_segment_get_meta(in->s);
@@ -239,17 +247,17 @@ static vs_rc merge_docs(input *ins, size_t n, vs_segwriter *w, size_t window, vs
             vs_rc rc = vs_segment_doc(in->s, d, &di, err);
             if (rc == VS_OK) rc = vs_segwriter_add_doc(w, di.id, di.id_len, di.title, di.title_len, di.path, di.path_len, &nd, err);
             if (rc != VS_OK) return rc;
-            account(in, 32u + di.id_len + di.title_len + di.path_len, window);
+            account(rb, 32u + di.id_len + di.title_len + di.path_len);
             for (uint32_t k = 0; k < di.n_passages; k++) {
                 uint32_t pid = di.first_passage + k, npid;
                 vs_passage_info pi;
                 const char *text = NULL;
                 if ((rc = vs_segment_passage(in->s, pid, &pi, err)) != VS_OK) return rc;
                 if (pi.doc != d) return dbad(err, in->s, "passage table disagrees with the document table");
-                if ((rc = passage_text(in, &pi, &text, err)) != VS_OK) return rc;
+                if ((rc = passage_text(in, rb, &pi, &text, err)) != VS_OK) return rc;
                 if ((rc = vs_segwriter_add_passage(w, text, pi.slen, pi.len, &npid, err)) != VS_OK) return rc;
                 if (npid != remap(in, pid)) return vs_err_set(err, VS_EINTERNAL, "merge: passage numbering out of step");
-                account(in, 24, window);
+                account(rb, 24);
             }
         }
     }
@@ -273,7 +281,7 @@ static void hdown(input *ins, size_t *h, size_t n, size_t i) {
     }
 }
 
-static vs_rc merge_terms(input *ins, size_t n, vs_segwriter *w, size_t window, vs_merge_stats *st, vs_err *err) {
+static vs_rc merge_terms(input *ins, size_t n, vs_segwriter *w, reader_budget *rb, vs_merge_stats *st, vs_err *err) {
     size_t *heap = malloc((n ? n : 1) * sizeof *heap), hn = 0;
     size_t *cur = malloc((n ? n : 1) * sizeof *cur);
     uint32_t *pos = NULL, pcap = 0;
@@ -315,7 +323,7 @@ static vs_rc merge_terms(input *ins, size_t n, vs_segwriter *w, size_t window, v
                 if ((rc = vs_segwriter_term_add(w, remap(in, d), tf, pos, err)) != VS_OK) goto out;
             }
             if (pl->rc != VS_OK) { rc = pl->rc; *err = pl->err; goto out; }
-            account(in, in->dc.ti.post_len + in->dc.ti.pos_len + 16, window);
+            account(rb, in->dc.ti.post_len + in->dc.ti.pos_len + 16);
         }
         if ((rc = vs_segwriter_term_end(w, err)) != VS_OK) goto out;
         /* Advance the inputs just used and push them back. */
@@ -363,9 +371,10 @@ vs_rc vs_merge_segments(const vs_merge_in *mi, size_t n, const char *tmp_prefix,
     vs_segwriter *w = NULL;
     if (rc == VS_OK && docs == 0) rc = vs_err_set(err, VS_ENOENT, "no live document to merge");
     if (rc == VS_OK) rc = vs_segwriter_new_tmp(tmp_prefix, out_path, &w, err);
-    if (rc == VS_OK) rc = merge_docs(ins, n, w, window, err);
+    reader_budget rb = { ins, n, 0, window };
+    if (rc == VS_OK) rc = merge_docs(ins, n, w, &rb, err);
     for (size_t i = 0; i < n && rc == VS_OK; i++) vs_merge_release(ins[i].s);
-    if (rc == VS_OK) rc = merge_terms(ins, n, w, window, st, err);
+    if (rc == VS_OK) rc = merge_terms(ins, n, w, &rb, st, err);
     if (rc == VS_OK) {
         st->docs = vs_segwriter_docs(w);
         st->passages = vs_segwriter_passages(w);
