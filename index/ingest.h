@@ -2,20 +2,27 @@
  * (DESIGN.md §3, §7).
  *
  *   tasks (files, or "-" for stdin, in order)
- *     -> analysis threads: read + hash the file, parse (source.h), split passages (passage.h),
- *        analyze (analyze.h); the output is cut into batches of a few MB of text, each holding
- *        its documents, passages, the batch's distinct terms (with their XXH3) and per passage
- *        the (term, tf) pairs and positions
+ *     -> analysis threads: each claims the next task and opens it (in task order: a FIFO or
+ *        stdin is read to its end before the next input is opened), reads it as a stream
+ *        (source.h vs_source_read_input: gzip/zstd, windows, XXH3 of the raw bytes), splits
+ *        passages (passage.h) and analyzes them (analyze.h); the output is cut into batches of
+ *        a few MB of text, each holding its documents, passages, the batch's distinct terms
+ *        (with their XXH3) and per passage the (term, tf) pairs and positions
  *     -> the calling thread, strictly in task order then batch order: documents and passages
  *        into the segment writer (stored text), postings into the inverter (one intern per
- *        batch term), spilling a sorted run whenever memory passes its share of the budget
- *     -> finally the runs are merged into the segment's dictionary and postings.
+ *        batch term), spilling a sorted run whenever memory passes its share of the budget —
+ *        what it accounts for (inverter, segment writer, batches in flight) or the process's
+ *        resident size (/proc/self/statm), whichever says so first
+ *     -> finally the runs are merged into the segment's dictionary and postings (invert.h; on
+ *        two threads with threads >= 2).
  *
  * Documents get the same numbers and the segment the same bytes for any number of threads
- * and any memory budget. Memory: the inverter and segment writer (invert.h, segwriter.h), plus
- * at most `memory / 8` of batches in flight (the batch of the task being consumed is always
- * admitted, so a huge file cannot deadlock the queue). Warnings are delivered from the calling
- * thread, in task order. */
+ * and any memory budget. Memory: the inverter and segment writer (invert.h, segwriter.h), at
+ * most memory / 8 (capped at 64 MiB) of batches in flight (the batches of the task being
+ * consumed are always admitted, so a huge file cannot deadlock the queue), a read window of
+ * memory / 16 (1-64 MiB) per analysis thread, and each analysis thread's analyzer cache
+ * (analyze.h bounds it, not the budget). Warnings are delivered from the calling thread, in
+ * task order. The number of threads does not change any output, warnings included. */
 #ifndef VS_INGEST_H
 #define VS_INGEST_H
 
