@@ -153,7 +153,8 @@ vs_rc vs_manifest_decode(const uint8_t *p, size_t n, const char *name, vs_manife
         s->n_del_passages = vs_le_get64(q + 8);
         s->del_hash = vs_le_get64(q + 16);
         q += 24;
-        if (s->n_del_docs > s->n_docs || s->n_del_passages > s->n_passages || (!s->del_name && (s->n_del_docs || s->n_del_passages)))
+        if (s->n_del_docs > s->n_docs || s->n_del_passages > s->n_passages ||
+            (!s->del_name && (s->n_del_docs || s->n_del_passages || s->del_hash)))
             { vs_manifest_free(m); return bad(err, name, (size_t)(q - p) - 24, "deletion counts out of range"); }
     }
     if (minor >= 1) {
@@ -162,6 +163,10 @@ vs_rc vs_manifest_decode(const uint8_t *p, size_t n, const char *name, vs_manife
         m->cat_hash = vs_le_get64(q + 8);
         m->cat_files = vs_le_get64(q + 16);
         q += 24;
+        if (!m->cat_name && (m->cat_size || m->cat_hash || m->cat_files)) {
+            vs_manifest_free(m);
+            return bad(err, name, (size_t)(q - p) - 24, "catalog fields without a catalog");
+        }
     }
     if (q != end) { vs_manifest_free(m); return bad(err, name, (size_t)(q - p), "trailing bytes"); }
     return VS_OK;
