@@ -1,6 +1,6 @@
 # mk/fuzz.mk: libFuzzer targets (tests/fuzz/, README there). Needs clang and libclang-rt-14-dev.
 #   make fuzz                 every target for FUZZ_SECONDS (default 60) each, one after another
-#   make fuzz-smoke           every target for 15 s (CI), after replaying tests/fixtures/crashes/
+#   make fuzz-smoke           every target for FUZZ_SMOKE_SECONDS (10) s (CI), after replaying tests/fixtures/crashes/
 #   make fuzz-regress         replay the saved crashing inputs only (seconds)
 #   make fuzz-one FUZZ_TARGET=segment FUZZ_SECONDS=600
 # The library sources are compiled again with clang, coverage and ASan+UBSan (-fno-sanitize-recover:
@@ -65,7 +65,8 @@ fuzz: FUZZ_SECS = $(FUZZ_SECONDS)
 fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
 	@echo "fuzz: $(words $(FUZZ_TARGETS)) targets, $(FUZZ_SECONDS) s each; totals in $(FUZZ_BUILD)/fuzz-log.tsv"
 
-fuzz-smoke: FUZZ_SECS = 15
+FUZZ_SMOKE_SECONDS ?= 10
+fuzz-smoke: FUZZ_SECS = $(FUZZ_SMOKE_SECONDS)
 fuzz-smoke: $(FUZZ_TARGETS:%=fuzz-run-%)
 	@echo "fuzz-smoke: $(words $(FUZZ_TARGETS)) passed, 0 failed"
 
