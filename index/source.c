@@ -740,7 +740,7 @@ static size_t strip_signoff(const uint8_t *p, size_t n) {
         size_t s = e - 6, k = s;
         while (k && (p[k - 1] == ' ' || p[k - 1] == '\t')) k--;
         int own_line = (k == 0 || p[k - 1] == '\n');
-        int after_sentence = k < s && (p[k - 1] == '.' || p[k - 1] == '"' || p[k - 1] == '\'');
+        int after_sentence = k > 0 && k < s && (p[k - 1] == '.' || p[k - 1] == '"' || p[k - 1] == '\'');
         int upper = k < s && memcmp(p + s, "REUTER", 6) == 0;
         if (!own_line && !after_sentence && !upper) break;
         while (s && is_ws(p[s - 1])) s--;
