@@ -54,12 +54,14 @@ mkdir -p "$OUT"
 # are (other work may rebuild them while this runs); PEERS_VSEARCH=head builds the committed HEAD
 # afresh in $OUT/src (git archive + make), independent of uncommitted edits in the tree.
 VSMODE=${PEERS_VSEARCH:-tree}
+VSCOMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) # what is measured, taken now
+VSDIRTY=$(git status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | head -n 1)
 case $VSMODE in
     head)
         rm -rf "$OUT/src"
         mkdir -p "$OUT/src"
-        git archive HEAD | tar -x -C "$OUT/src"
-        echo "peers: building vsearch at HEAD ($(git rev-parse --short HEAD)) in $OUT/src"
+        git archive "$VSCOMMIT" | tar -x -C "$OUT/src"
+        echo "peers: building vsearch at HEAD ($VSCOMMIT) in $OUT/src"
         make -C "$OUT/src" -s all >"$OUT/src-make.log" 2>&1 || { cat "$OUT/src-make.log" >&2; exit 1; }
         VSSRC=$OUT/src
         ;;
@@ -383,7 +385,7 @@ collection() {
     cname=$1 srcdesc=$2 queries=$3 nb=$4 nq=$5
     shift 5
     C=$OUT/$cname
-    rm -rf "$C"
+    rm -rf "$C" "$OUT/$cname"-*.out "$OUT/$cname"-*.log "$OUT/$cname"-*.time
     mkdir -p "$C"
     echo "peers: $cname: vsearch build from $srcdesc ($nb run(s))"
     timed "$cname-vs" "$C/vs.idx" "$nb" "$VS" build -q -i "$C/vs.idx" --no-stem --stopwords none "$@"
@@ -439,7 +441,7 @@ collection() {
         }' 2>>"$OUT/peers.txt"
     }
     {
-        row "vsearch" "original files ($srcdesc; MB/s of their $src_raw bytes)" "--no-stem --stopwords none; positions; stored text (LZ4), titles, paths" "$OUT/$cname-vs.time" \
+        row "vsearch" "original files ($srcdesc; MB/s of their $src_raw bytes)" "--no-stem --stopwords none, other build defaults (threads, --memory); positions; stored text (LZ4), titles, paths" "$OUT/$cname-vs.time" \
             "$(json_get "$C/vs-stats.json" total bytes)" "$(json_get "$C/vs-stats.json" without_stored bytes)" "$src_raw"
         row "vsearch" "exported passages (JSONL)" "the same, --format jsonl (every passage a document)" "$OUT/$cname-vsjsonl.time" \
             "$(json_get "$C/vsj-stats.json" total bytes)" "$(json_get "$C/vsj-stats.json" without_stored bytes)"
@@ -591,10 +593,10 @@ if [ $((EFFECT_DONE + REUTERS_DONE + GEN_DONE)) = 0 ]; then
     echo "peers: nothing was measured (no corpora); bench/RESULTS.md unchanged"
     exit 0
 fi
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+commit=$VSCOMMIT
 if [ "$VSMODE" = head ]; then
-    commit="$commit (vsearch built clean from HEAD: PEERS_VSEARCH=head)"
-elif [ -n "$(git status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null)" ]; then
+    commit="$commit (vsearch built clean from that commit: PEERS_VSEARCH=head)"
+elif [ -n "$VSDIRTY" ]; then
     commit="$commit (with uncommitted changes)"
 fi
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
