@@ -222,8 +222,9 @@ typedef struct dict_iter {
     vs_segment *s;
     const uint8_t *p, *end;     /* within DICT */
     uint64_t post_off, pos_off; /* running offsets */
-    char term[65536];
-    size_t tlen;
+    char *term;                 /* the first min(tlen, cap) bytes of the current term */
+    size_t cap;                 /* 1..65536: a lookup needs only one byte more than its term */
+    size_t tlen;                /* the whole term's length */
     vs_term_info ti;
 } dict_iter;
 
@@ -265,7 +266,7 @@ static vs_rc next_entry(dict_iter *it, vs_err *err) {
     uint64_t prefix = v[0], suffix = v[1];
     if (prefix > it->tlen || suffix > (uint64_t)(it->end - p) || prefix + suffix == 0 || prefix + suffix > 65535)
         return corrupt(err, s, at, "bad dictionary entry");
-    memcpy(it->term + prefix, p, suffix);
+    if (prefix < it->cap) memcpy(it->term + prefix, p, (size_t)(prefix + suffix <= it->cap ? suffix : it->cap - prefix));
     it->tlen = prefix + suffix;
     p += suffix;
     for (int i = 2; i < 8; i++) {
@@ -299,41 +300,70 @@ static int cmp_term(const char *a, size_t al, const char *b, size_t bl) {
     return al < bl ? -1 : (al > bl ? 1 : 0);
 }
 
+/* The first term of dictionary block blk, in place in the mapped DICT (its prefix is 0). */
+static vs_rc block_first(vs_segment *s, uint32_t blk, const char **t, size_t *tlen, vs_err *err) {
+    dict_iter it;
+    vs_rc rc = block_start(s, blk, &it, err);
+    if (rc != VS_OK) return rc;
+    uint64_t prefix, suffix;
+    const uint8_t *p = it.p;
+    size_t k = vs_varint_get(p, it.end, &prefix);
+    size_t k2 = k ? vs_varint_get(p + k, it.end, &suffix) : 0;
+    if (!k2 || prefix != 0 || suffix == 0 || suffix > 65535 || suffix > (uint64_t)(it.end - p - k - k2))
+        return corrupt(err, s, (uint64_t)(p - s->base), "bad dictionary entry");
+    *t = (const char *)p + k + k2;
+    *tlen = (size_t)suffix;
+    return VS_OK;
+}
+
 vs_rc vs_segment_lookup(vs_segment *s, const char *term, size_t len, vs_term_info *ti, int *found, vs_err *err) {
     *found = 0;
     if (s->meta.n_terms == 0 || len == 0 || len > 65535) return VS_OK;
-    dict_iter *it = malloc(sizeof *it);
-    if (!it) return vs_err_set(err, VS_ENOMEM, "out of memory");
-    /* Binary search for the last block whose first term <= term. */
+    /* Binary search for the last block whose first term <= term, comparing in place. */
     uint32_t lo = 0, hi = s->meta.n_dict_blocks; /* invariant: answer in [lo, hi) */
     vs_rc rc = VS_OK;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if ((rc = block_start(s, mid, it, err)) != VS_OK || (rc = next_entry(it, err)) != VS_OK) goto out;
-        if (cmp_term(it->term, it->tlen, term, len) <= 0) lo = mid;
+        const char *ft = NULL;
+        size_t fl = 0;
+        if ((rc = block_first(s, mid, &ft, &fl, err)) != VS_OK) return rc;
+        if (cmp_term(ft, fl, term, len) <= 0) lo = mid;
         else hi = mid;
     }
-    if ((rc = block_start(s, lo, it, err)) != VS_OK) goto out;
+    /* Scan the block. Comparing with a term of len bytes needs at most len + 1 bytes of each entry. */
+    char small[256];
+    dict_iter it;
+    it.cap = len + 1;
+    it.term = it.cap <= sizeof small ? small : malloc(it.cap);
+    if (!it.term) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    if ((rc = block_start(s, lo, &it, err)) != VS_OK) goto out;
     uint64_t in_block = s->meta.n_terms - (uint64_t)lo * VS_DICT_BLOCK;
     if (in_block > VS_DICT_BLOCK) in_block = VS_DICT_BLOCK;
     for (uint64_t i = 0; i < in_block; i++) {
-        if ((rc = next_entry(it, err)) != VS_OK) goto out;
-        int c = cmp_term(it->term, it->tlen, term, len);
+        if ((rc = next_entry(&it, err)) != VS_OK) goto out;
+        int c = cmp_term(it.term, it.tlen < it.cap ? it.tlen : it.cap, term, len);
         if (c == 0) {
-            *ti = it->ti;
+            *ti = it.ti;
             *found = 1;
             break;
         }
         if (c > 0) break;
     }
 out:
-    free(it);
+    if (it.term != small) free(it.term);
     return rc;
 }
 
 vs_rc vs_segment_terms(vs_segment *s, vs_term_fn fn, void *ctx, vs_err *err) {
     dict_iter *it = malloc(sizeof *it);
-    if (!it) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    char *term = malloc(65536);
+    if (!it || !term) {
+        free(it);
+        free(term);
+        return vs_err_set(err, VS_ENOMEM, "out of memory");
+    }
+    it->term = term;
+    it->cap = 65536;
     vs_rc rc = VS_OK;
     uint64_t left = s->meta.n_terms;
     for (uint32_t b = 0; b < s->meta.n_dict_blocks && rc == VS_OK; b++) {
@@ -341,12 +371,17 @@ vs_rc vs_segment_terms(vs_segment *s, vs_term_fn fn, void *ctx, vs_err *err) {
         uint64_t in_block = left < VS_DICT_BLOCK ? left : VS_DICT_BLOCK;
         for (uint64_t i = 0; i < in_block; i++) {
             if ((rc = next_entry(it, err)) != VS_OK) break;
-            if (fn(ctx, it->term, it->tlen, &it->ti)) { free(it); return VS_OK; }
+            if (fn(ctx, it->term, it->tlen, &it->ti)) {
+                free(term);
+                free(it);
+                return VS_OK;
+            }
         }
         if (rc == VS_OK && it->p != it->end)
             rc = corrupt(err, s, (uint64_t)(it->p - s->base), "trailing bytes in a dictionary block");
         left -= in_block;
     }
+    free(term);
     free(it);
     return rc;
 }
