@@ -187,6 +187,10 @@ typedef struct vs_index_stats {
     /* added with incremental indexing (issue 4): deleted (not yet merged) documents/passages,
      * included in documents/passages above and in N, df and avglen */
     uint64_t deleted_documents, deleted_passages;
+    /* the title field: bytes of its postings, positions and title lengths (not counted in
+     * bytes_postings / bytes_positions), its terms, the documents with an indexed title */
+    uint64_t bytes_title, title_terms, titled_documents;
+    uint64_t bytes_title_postings; /* of bytes_title: the postings (bytes per posting counts them) */
 } vs_index_stats;
 
 /* terms counts distinct terms over all segments (exact for one segment, an upper bound
