@@ -16,7 +16,7 @@
 #include "vs_err.h"
 
 #define VS_SEG_MAGIC "\x89VSG\r\n\x1a\n"
-#define VS_SEG_MAJOR 1
+#define VS_SEG_MAJOR 2
 #define VS_SEG_MINOR 0
 #define VS_SEG_PAGE 4096u
 #define VS_SEG_TRAILER 56u
