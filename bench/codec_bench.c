@@ -1,21 +1,25 @@
-/* codec_bench.c: decode speed and size of the postings block codec on real lists, and two
- * measured experiments (PFor exceptions, docid reordering).
+/* codec_bench.c: decode speed and size of the postings block codec on real lists, and
+ * measured experiments (PFor exceptions, interpolative tails, docid reordering).
  * Usage: codec_bench INDEX_DIR [label] [--no-reorder]
  * Reads every postings list of the index (through the reader) and re-encodes them into one
- * buffer with the codec of index/postings.c. Then:
+ * buffer with the codec of index/postings.c, in index order. Then:
  * - codec_size: bits per docid gap and per tf, full blocks and tails apart, bytes per posting
  *   (blocks only, no skip tables), now and with format 1's layout (2 width bytes per full
- *   block, varint tails) computed on the same lists.
- * - codec_docids: full blocks decoded to absolute docids (unpacking + prefix sum), at every
- *   decoder level this CPU has; codec_decode: every block to docids + tfs (decode_block).
- *   Best of REPS passes; integers/s = docids decoded per second.
- * - codec_pfor: patched frame of reference on full blocks (and tails): per block the width b
- *   minimising the bytes of an exception layout [u8 count][u8 high width][count position bytes]
- *   [count high parts packed at the high width], measured on the same lists; and the decode
- *   speed of that layout (unpack at b, patch, prefix sum) against the fused decoder.
- * - codec_reorder: documents renumbered (passages stay together, in order) by a MinHash sort or
- *   by recursive graph bisection (BP, Dhulipala et al. KDD 2016) on each document's term set,
- *   every list re-encoded with the same codec: bits per docid gap before and after. */
+ *   block, varint tails) computed on the same lists. A block's first header byte counts for
+ *   its gaps, a second one (w_tf > 2) and a tail's padding for its tfs.
+ * - codec_docids: full blocks, in index order (the tails between them skipped), decoded to
+ *   absolute docids (unpacking + prefix sum) at every decoder level this CPU has;
+ *   codec_decode: decode_block (docids + tfs) over all blocks, full blocks, tails.
+ *   Times are the calling thread's CPU time (robust to sharing the machine), best of REPS
+ *   passes; integers/s = docids decoded per second.
+ * - codec_pfor: patched frame of reference: per block the width b that minimises the bytes of
+ *   three exception layouts (see pfor_cost), on full blocks' gaps and tfs and on tails' gaps;
+ *   interpolative coding of tails' ids; decode speed of layout C against the same blocks
+ *   without exceptions, both stored contiguously (full blocks only).
+ * - codec_reorder: documents renumbered (passages stay together, in order) at random, by a
+ *   MinHash sort or by recursive graph bisection (BP, Dhulipala et al., KDD 2016) on each
+ *   document's term set; every list re-encoded: bits per docid gap, log2 gap cost, and the
+ *   full blocks' gaps with exceptions (layout B). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -146,7 +150,7 @@ static void encode_lists(const lists *L, enc *e) {
 
 static double now(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); /* CPU time: robust to time slicing on a shared machine */
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
@@ -240,9 +244,10 @@ static uint64_t pfor_best(const uint32_t *v, size_t n, int layout, uint32_t *bes
 /* one full block of gaps in layout PF_C, as the experiment stores it: [b][count] then, with
  * exceptions, [high bytes k][count positions][count high parts of k bytes], then 16*b bytes
  * 4-lane packed (the count byte is always there: 1 byte more than PF_C counts, when 0) */
-static size_t pfor_encode(const uint32_t *g, uint8_t *p) {
+static size_t pfor_encode(const uint32_t *g, uint8_t *p, int exceptions) {
     uint32_t b, ne, wmax = vs_postings_width(g, 128);
     pfor_best(g, 128, PF_C, &b, &ne);
+    if (!exceptions) b = wmax, ne = 0;
     uint32_t k = (wmax - b + 7) / 8;
     p[0] = (uint8_t)b;
     p[1] = (uint8_t)ne;
@@ -353,7 +358,7 @@ static uint64_t bic_bits(const uint32_t *x, size_t n, uint64_t lo, uint64_t hi) 
 static void pfor_experiment(const lists *all, size_t nseg, const enc *e, const char *label) {
     uint32_t g[128], t[128], b, ne;
     uint64_t gap_now = 0, gap_pf[3] = { 0 }, tf_now = 0, tf_pfor = 0, nfull = 0, exc = 0, blocks_exc = 0;
-    uint64_t tgap_now = 0, tgap_pfor = 0, ntail = 0, tbic = 0;
+    uint64_t tgap_now = 0, tgap_pfor = 0, ntail = 0, tbic = 0, tbic_self = 0;
     for (size_t si = 0; si < nseg; si++) {
         const lists *L = &all[si];
         if (L->n_passages == 0) continue;
@@ -376,7 +381,13 @@ static void pfor_experiment(const lists *all, size_t nseg, const enc *e, const c
                 } else {
                     tgap_now += 8 + n * wd; /* bits */
                     tgap_pfor += 8 * pfor_best(g, n, PF_B, &b, &ne);
-                    tbic += bic_bits(L->docs + i, n, have_prev ? (uint64_t)prev + 1 : 0, L->n_passages - 1);
+                    uint64_t lo = have_prev ? (uint64_t)prev + 1 : 0, last = L->docs[i + n - 1];
+                    tbic += 8 + bic_bits(L->docs + i, n, lo, L->n_passages - 1); /* + the tf-width byte */
+                    /* self-contained: the width byte, the last id - lo at that width, the others
+                     * interpolated in [lo, last - 1] */
+                    uint32_t wl = 0;
+                    while (wl < 32 && (last - lo) >> wl) wl++;
+                    tbic_self += 8 + wl + (n > 1 ? bic_bits(L->docs + i, n - 1, lo, last - 1) : 0);
                     ntail += n;
                 }
                 prev = L->docs[i + n - 1];
@@ -388,14 +399,17 @@ static void pfor_experiment(const lists *all, size_t nseg, const enc *e, const c
     printf("codec_pfor input=%s full_blocks: bits_per_docid_gap=%.2f with_exceptions: A=%.2f B=%.2f C=%.2f "
            "(B %.1f%% smaller; C: %.2f exceptions per block, %.0f%% of blocks with any); bits_per_tf=%.2f "
            "with_exceptions(B)=%.2f; tails: bits_per_docid_gap=%.2f with_exceptions(B)=%.2f "
-           "interpolative=%.2f (ids in [prev + 1, n_passages - 1], no width byte)\n",
+           "interpolative=%.2f (header byte, ids in [prev + 1, n_passages - 1]) interpolative_self=%.2f "
+           "(header byte, last id, the others in [prev + 1, last - 1])\n",
            label, 8.0 * (double)gap_now / (double)nfull, 8.0 * (double)gap_pf[PF_A] / (double)nfull,
            8.0 * (double)gap_pf[PF_B] / (double)nfull, 8.0 * (double)gap_pf[PF_C] / (double)nfull,
            100.0 * (1.0 - (double)gap_pf[PF_B] / (double)gap_now), (double)exc / nb, 100.0 * (double)blocks_exc / nb,
            8.0 * (double)tf_now / (double)nfull, 8.0 * (double)tf_pfor / (double)nfull,
            ntail ? (double)tgap_now / (double)ntail : 0.0, ntail ? (double)tgap_pfor / (double)ntail : 0.0,
-           ntail ? (double)tbic / (double)ntail : 0.0);
-    /* decode speed of the exception layout (full blocks, docids only) */
+           ntail ? (double)tbic / (double)ntail : 0.0, ntail ? (double)tbic_self / (double)ntail : 0.0);
+    /* decode speed of the exception layout (full blocks, docids only), against the same blocks
+     * without exceptions laid out the same way (contiguous full blocks, the fused kernel) */
+    for (int exc_on = 0; exc_on < 2; exc_on++) {
     vs_buf pb = VS_BUF_INIT;
     size_t nf = 0;
     uint32_t *offs = xrealloc(NULL, e->nb * sizeof *offs), *bases = xrealloc(NULL, e->nb * sizeof *bases);
@@ -410,7 +424,7 @@ static void pfor_experiment(const lists *all, size_t nseg, const enc *e, const c
         if (vs_buf_reserve(&pb, 3 + 128 * 5 + 512) != VS_OK) exit(70);
         offs[nf] = (uint32_t)pb.len;
         bases[nf++] = base;
-        pb.len += pfor_encode(g, pb.p + pb.len);
+        pb.len += pfor_encode(g, pb.p + pb.len, exc_on);
         uint32_t back[128];
         pfor_decode(pb.p + offs[nf - 1], base, back, VS_SIMD_SCALAR);
         if (memcmp(back, d, sizeof d) != 0) {
@@ -432,15 +446,17 @@ static void pfor_experiment(const lists *all, size_t nseg, const enc *e, const c
             double dt = now() - t0;
             if (dt < best) best = dt;
         }
-        printf("codec_pfor_docids input=%s path=%s docids=%zu best=%.3f ns/docid %.2f G docids/s (layout C: "
-               "unpack at b, patch, prefix sum; fused kernel when a block has no exception; checksum %" PRIu64 ")\n",
-               label, vs_postings_simd_name(l), nf * 128, best * 1e9 / (double)(nf * 128),
-               (double)(nf * 128) / best / 1e9, sum % 1000);
+        printf("codec_pfor_docids input=%s path=%s %s docids=%zu bytes=%zu best=%.3f ns/docid %.2f G docids/s "
+               "(checksum %" PRIu64 ")\n",
+               label, vs_postings_simd_name(l), exc_on ? "exceptions(C: unpack at b, patch, prefix sum)"
+                                                       : "no_exceptions(fused kernel)",
+               nf * 128, pb.len, best * 1e9 / (double)(nf * 128), (double)(nf * 128) / best / 1e9, sum % 1000);
     }
-    vs_postings_simd_set(vs_postings_simd_max());
     free(offs);
     free(bases);
     vs_buf_free(&pb);
+    }
+    vs_postings_simd_set(vs_postings_simd_max());
 }
 
 /* ---- docid reordering experiment ---- */
@@ -722,16 +738,23 @@ int main(int argc, char **argv) {
     uint64_t np = z->post_full + z->post_tail;
     printf("codec_size input=%s postings=%" PRIu64 " full_block_postings=%" PRIu64 " (%.1f%%) "
            "bits_per_docid_gap: full=%.2f tail=%.2f all=%.2f; bits_per_tf: full=%.2f tail=%.2f all=%.2f; "
-           "bytes_per_posting=%.3f (blocks only)\n",
+           "tail_bytes_per_posting=%.2f bytes_per_posting=%.3f (blocks only)\n",
            label, np, z->post_full, 100.0 * (double)z->post_full / (double)np,
            (double)z->gap_bits_full / (double)z->post_full, (double)z->gap_bits_tail / (double)z->post_tail,
            (double)(z->gap_bits_full + z->gap_bits_tail) / (double)np, (double)z->tf_bits_full / (double)z->post_full,
            (double)z->tf_bits_tail / (double)z->post_tail, (double)(z->tf_bits_full + z->tf_bits_tail) / (double)np,
-           (double)e.out.len / (double)np);
+           (double)(z->gap_bits_tail + z->tf_bits_tail) / 8.0 / (double)z->post_tail, (double)e.out.len / (double)np);
+    /* format 1: the same packing of full blocks with 2 width bytes (the second counts for the
+     * tfs), tails as varints */
+    uint64_t v1_tf_bits_full = z->v1_full_bytes * 8 - z->gap_bits_full;
+    uint64_t v1_tf_bits_tail = (z->v1_tail_bytes - z->v1_gap_bytes_tail) * 8;
     printf("codec_size_format1 input=%s (2 width bytes per full block, varint tails, same lists) "
-           "bits_per_docid_gap: full=%.2f tail=%.2f; tail_bytes_per_posting=%.2f; bytes_per_posting=%.3f\n",
-           label, (double)z->gap_bits_full / (double)z->post_full, /* the first width byte + the same packing */
-           8.0 * (double)z->v1_gap_bytes_tail / (double)z->post_tail, (double)z->v1_tail_bytes / (double)z->post_tail,
+           "bits_per_docid_gap: full=%.2f tail=%.2f all=%.2f; bits_per_tf: full=%.2f tail=%.2f all=%.2f; "
+           "tail_bytes_per_posting=%.2f bytes_per_posting=%.3f\n",
+           label, (double)z->gap_bits_full / (double)z->post_full, 8.0 * (double)z->v1_gap_bytes_tail / (double)z->post_tail,
+           (double)(z->gap_bits_full + 8 * z->v1_gap_bytes_tail) / (double)np,
+           (double)v1_tf_bits_full / (double)z->post_full, (double)v1_tf_bits_tail / (double)z->post_tail,
+           (double)(v1_tf_bits_full + v1_tf_bits_tail) / (double)np, (double)z->v1_tail_bytes / (double)z->post_tail,
            (double)(z->v1_full_bytes + z->v1_tail_bytes) / (double)np);
     /* decode speed, every level */
     for (int l = vs_postings_simd_max(); l >= 0; l--) {

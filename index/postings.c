@@ -166,10 +166,12 @@ size_t vs_postings_decode_block(const uint8_t *p, const uint8_t *end, size_t n, 
         vs_postings_unpack128(p + 16 * wd, wt, tfs);
         p += body;
     } else {
-        size_t body = (n * (wd + wt) + 7) / 8;
-        if ((size_t)(end - p) < body) return 0;
-        vs_postings_unpack_bits(p, body, 0, n, wd, docs);
-        vs_postings_unpack_bits(p, body, (uint64_t)n * wd, n, wt, tfs);
+        size_t body = (n * (wd + wt) + 7) / 8, avail = (size_t)(end - p);
+        if (avail < body) return 0;
+        /* The unpacker may read the bytes after the block up to `end` (the next block, or the
+         * end of the list): 8-byte loads instead of byte gathering in small blocks. */
+        vs_postings_unpack_bits(p, avail, 0, n, wd, docs);
+        vs_postings_unpack_bits(p, avail, (uint64_t)n * wd, n, wt, tfs);
         p += body;
     }
     /* Prefix sum: gaps -> absolute docids; any overflow of 32 bits means damage. */
