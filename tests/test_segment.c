@@ -82,7 +82,7 @@ static void test_title_terms(void **state) {
         if (tl[d]) assert_int_equal(vs_segwriter_doc_title(w, tl[d], &err), VS_OK);
         for (uint32_t k = 0; k < np[d]; k++) assert_int_equal(vs_segwriter_add_passage(w, "x y", 3, 10 + k, &pid, &err), VS_OK);
     }
-    uint32_t pids[2] = { 1, 3 }, tfs[2] = { 1, 2 }, pos[3] = { 0, 0, 1 };
+    uint32_t pids[2] = { 1, 3 }, tfs[2] = { 1, 2 }, pos[4] = { 0, 0, 1, 2 };
     /* a title posting must sit at a titled document's first passage */
     assert_int_equal(vs_segwriter_add_term(w, "\x01" "bad", 4, 2, pids, tfs, pos, &err), VS_EINTERNAL);
     pids[0] = 5;

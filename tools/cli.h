@@ -67,7 +67,7 @@ void cli_json_str(FILE *f, const char *s, size_t n);
     "      --model M       bm25 (default) or ql (query likelihood, Dirichlet smoothing)\n"             \
     "      --mu X          QL Dirichlet prior (default 1000)\n"                                        \
     "      --rm3           RM3 pseudo-relevance feedback (--fb-docs 10 --fb-terms 10 --orig-weight 0.5)\n" \
-    "      --syntax        query language: \"phrase\", +must, -not, AND OR NOT, ( ), word^2\n"          \
+    "      --syntax        query language: \"phrase\", +must, -not, AND OR NOT, ( ), word^2, title:w\n" \
     "      --bag-of-words  plain text: every word is a term (no operators)\n"                         \
     "      --title-weight W  each word or phrase also scores in the title field with weight W\n"      \
     "                      (default 0.4; 0 turns it off; the query language has title:word)\n"
