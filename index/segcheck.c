@@ -45,6 +45,10 @@ static int check_term(void *ctx, const char *term, size_t len, const vs_term_inf
     uint32_t n = 0, max_tf = 0, min_len = UINT32_MAX;
     uint64_t cf = 0;
     int title = vs_term_is_title(term, len);
+    /* positions: each block's start (from its skip entry) must be where the previous block's
+     * positions end, and the last posting's must end the term's positions */
+    const uint8_t *pbase = vs_segment_section(c->s, VS_SEC_POSITIONS, NULL), *expect = pbase + ti->pos_off;
+    uint32_t cur_block = UINT32_MAX;
     for (uint32_t d = pl.doc; d != VS_PLIST_END; d = vs_plist_next(&pl)) {
         uint32_t tf = vs_plist_tf(&pl), plen;
         if (title) { /* a title posting: the first passage of a titled document; bounds use its title length */
@@ -71,9 +75,14 @@ static int check_term(void *ctx, const char *term, size_t len, const vs_term_inf
             c->pos = p;
             c->pos_cap = tf;
         }
+        if (pl.block != cur_block) {
+            if (pl.pos != expect) return bad(c, term, len, "a block's positions do not start where the previous block's end");
+            cur_block = pl.block;
+        }
         int k = vs_plist_positions(&pl, c->pos, tf);
         if (k < 0) break;
         if ((uint32_t)k != tf) return bad(c, term, len, "positions count differs from tf");
+        expect = pl.pos;
         cf += tf;
         n++;
     }
@@ -83,6 +92,7 @@ static int check_term(void *ctx, const char *term, size_t len, const vs_term_inf
         return 1;
     }
     if (n != ti->df) return bad(c, term, len, "df differs from the postings count");
+    if (expect != pbase + ti->pos_off + ti->pos_len) return bad(c, term, len, "positions do not end where the term's positions end");
     if (cf != ti->cf) return bad(c, term, len, "cf differs from the sum of tf");
     if (max_tf != ti->max_tf || min_len != ti->min_len) return bad(c, term, len, "list score bound is wrong");
     c->n_postings += n;
@@ -111,7 +121,14 @@ vs_rc vs_segment_check(vs_segment *s, vs_err *err) {
     if (c.rc != VS_OK) return c.rc;
     if (c.n_terms != mt->n_terms || c.n_postings != mt->n_postings || c.n_positions != mt->n_positions)
         return fail(s, err, "term, posting or position counts differ from META");
-    /* 3. documents and passages */
+    /* 3. documents and passages (the stored blocks' first passages first: readers find a
+     * passage's block by a binary search over them) */
+    for (uint32_t b = 0, prev = 0; b < mt->n_stored_blocks; b++) {
+        vs_stored_block sb;
+        if ((rc = vs_segment_stored_block(s, b, &sb, err)) != VS_OK) return rc;
+        if (b > 0 && sb.first <= prev) return fail(s, err, "stored text blocks out of order");
+        prev = sb.first;
+    }
     uint64_t total = 0;
     uint32_t next_pid = 0;
     for (uint32_t d = 0; d < mt->n_docs; d++) {

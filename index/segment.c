@@ -105,7 +105,7 @@ static vs_rc open_common(vs_segment *s, vs_err *err) {
         uint32_t id = vs_le_get32(t);
         uint64_t off = vs_le_get64(t + 8), len = vs_le_get64(t + 16);
         if (id == 0 || id >= VS_SEC_COUNT_) continue; /* unknown sections: a later minor version */
-        if (off < 16 || off > table_off || len > table_off - off || s->sec[id].off)
+        if (off < 16 || off % 64 != 0 || off > table_off || len > table_off - off || s->sec[id].off)
             return corrupt(err, s, table_off + (uint64_t)i * 32, "section out of range");
         s->sec[id].off = off;
         s->sec[id].len = len;
@@ -142,6 +142,7 @@ static vs_rc open_common(vs_segment *s, vs_err *err) {
         s->sec[VS_SEC_TLENS].len != (uint64_t)mt->n_docs * 4 || mt->n_titled > mt->n_docs ||
         s->sec[VS_SEC_DICT_INDEX].len != (uint64_t)mt->n_dict_blocks * 24 ||
         s->sec[VS_SEC_STORED_DIR].len != (uint64_t)mt->n_stored_blocks * VS_STORED_DIR_ENTRY ||
+        mt->n_terms > (uint64_t)VS_DICT_BLOCK * UINT32_MAX ||
         mt->n_dict_blocks != (mt->n_terms + VS_DICT_BLOCK - 1) / VS_DICT_BLOCK)
         return corrupt(err, s, s->sec[VS_SEC_META].off, "section sizes disagree with the counts in META");
     return VS_OK;

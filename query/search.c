@@ -196,8 +196,15 @@ static void sift_up(topk *t, size_t i) {
 static void topk_select(topk *t) {
     cand *h = t->h, tmp;
     size_t lo = 0, hi = t->n, want = t->k < t->n ? t->k : t->n; /* invariant: lo <= want <= hi */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2, st = lo;
+    /* Pivots from a fixed pseudo-random sequence: expected linear time whatever the order of the
+     * candidates (a fixed middle pivot was quadratic on rising-then-falling id orders). The kept
+     * set and theta do not depend on the pivots: better() is a total order. */
+    uint64_t rnd = 0x9E3779B97F4A7C15ull ^ t->n;
+    while (want < hi && hi - lo > 1) {
+        rnd ^= rnd << 13;
+        rnd ^= rnd >> 7;
+        rnd ^= rnd << 17;
+        size_t mid = lo + (size_t)(rnd % (hi - lo)), st = lo;
         tmp = h[mid]; h[mid] = h[hi - 1]; h[hi - 1] = tmp;
         for (size_t i = lo; i + 1 < hi; i++)
             if (better(t, &h[i], &h[hi - 1])) { tmp = h[i]; h[i] = h[st]; h[st] = tmp; st++; }

@@ -8,7 +8,7 @@
 #include "../tools/runfmt.h"
 
 static void same(double v) {
-    char a[64], b[64];
+    char a[RUNFMT_SCORE_MAX + 1], b[400];
     size_t n = runfmt_score(a, v);
     a[n] = '\0';
     snprintf(b, sizeof b, "%.6f", v);
@@ -27,7 +27,7 @@ static void test_fixed_values(void **st) {
     (void)st;
     const double v[] = { 0.0, -0.0, 1.0, 0.5, 0.0000005, 0.0000015, 0.0078125, 1.0 / 128 * 3, 2.5e-7, 7.4999995,
                          9.9999995, 9.99999949999, 123.456789, 999999999.9999995, 1e9, 1e12, -1.25, INFINITY,
-                         -INFINITY, NAN, 4.94e-324, 17.0000005, 0.1, 0.2, 0.3, 1e-7, 0.9999994999999, 0.9999995 };
+                         -INFINITY, NAN, 4.94e-324, 1e60, 1.7976931348623157e308, -1.7976931348623157e308, 17.0000005, 0.1, 0.2, 0.3, 1e-7, 0.9999994999999, 0.9999995 };
     for (size_t i = 0; i < sizeof v / sizeof *v; i++) same(v[i]);
 }
 

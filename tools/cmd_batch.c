@@ -62,7 +62,7 @@ static void *worker(void *arg) {
         }
         /* "qid Q0 docid[#passage] rank score tag\n" per hit, as printf would write it (runfmt.h) */
         size_t ql = strlen(j->t->qid[i]), tl = strlen(j->tag), cap = 0, len = 0;
-        for (size_t h = 0; h < r->n; h++) cap += ql + strlen(r->hits[h].doc) + tl + 4 + 11 + 1 + 20 + 1 + 64 + 2;
+        for (size_t h = 0; h < r->n; h++) cap += ql + strlen(r->hits[h].doc) + tl + 4 + 11 + 1 + 20 + 1 + RUNFMT_SCORE_MAX + 2;
         char *buf = malloc(cap + 1);
         if (!buf) {
             j->errs[i] = strdup("out of memory");

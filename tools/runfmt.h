@@ -27,7 +27,11 @@ static inline size_t runfmt_u64(char *out, uint64_t v) {
     return n;
 }
 
-/* v as printf("%.6f") writes it, into out (at least 64 bytes; no NUL); returns the length. */
+/* The longest score runfmt_score writes: printf("%.6f") of -DBL_MAX is 317 characters. */
+#define RUNFMT_SCORE_MAX 330
+
+/* v as printf("%.6f") writes it, into out (at least RUNFMT_SCORE_MAX bytes; no NUL); returns
+ * the length. */
 static inline size_t runfmt_score(char *out, double v) {
     if (!signbit(v) && v < 1e9) { /* -0.0 prints as "-0.000000": snprintf */
         double t = v * 1e6, fl = floor(t), frac = t - fl;
@@ -44,8 +48,8 @@ static inline size_t runfmt_score(char *out, double v) {
             return n + 6;
         }
     }
-    int k = snprintf(out, 64, "%.6f", v);
-    return k < 0 ? 0 : (size_t)k < 64 ? (size_t)k : 63;
+    int k = snprintf(out, RUNFMT_SCORE_MAX, "%.6f", v);
+    return k < 0 ? 0 : (size_t)k < RUNFMT_SCORE_MAX ? (size_t)k : RUNFMT_SCORE_MAX - 1;
 }
 
 #endif
