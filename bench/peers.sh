@@ -402,7 +402,9 @@ collection() {
     timed "$cname-vsjsonl" "$C/vsj.idx" "$nb" "$VS" build -q -i "$C/vsj.idx" --format jsonl --no-stem --stopwords none "$C/units.jsonl"
     "$VS" stats -i "$C/vsj.idx" --json >"$C/vsj-stats.json"
     rm -rf "$C/vsj.idx"
-    # Sizes: "total without stored text" = the index minus the part that holds the stored text.
+    # Sizes: "total without stored text" = the index minus the part that holds the stored text and
+    # stored fields: for vsearch the passage text and the ids, titles and paths (without_stored_fields),
+    # for Lucene its stored fields (.fdt/.fdx: text and id), for FTS5 its content table, for Xapian docdata.
     if [ $HAVE_FTS5 = 1 ]; then
         echo "peers: $cname: FTS5 build ($nb run(s))"
         timed "$cname-fts5" "$C/fts5.db" "$nb" "$FTS5" build -T plain -s 1 "$C/fts5.db" "$C/units.jsonl"
@@ -442,9 +444,9 @@ collection() {
     }
     {
         row "vsearch" "original files ($srcdesc; MB/s of their $src_raw bytes)" "--no-stem --stopwords none, other build defaults (threads, --memory); positions; stored text (LZ4), titles, paths" "$OUT/$cname-vs.time" \
-            "$(json_get "$C/vs-stats.json" total bytes)" "$(json_get "$C/vs-stats.json" without_stored bytes)" "$src_raw"
+            "$(json_get "$C/vs-stats.json" total bytes)" "$(json_get "$C/vs-stats.json" without_stored_fields bytes)" "$src_raw"
         row "vsearch" "exported passages (JSONL)" "the same, --format jsonl (every passage a document)" "$OUT/$cname-vsjsonl.time" \
-            "$(json_get "$C/vsj-stats.json" total bytes)" "$(json_get "$C/vsj-stats.json" without_stored bytes)"
+            "$(json_get "$C/vsj-stats.json" total bytes)" "$(json_get "$C/vsj-stats.json" without_stored_fields bytes)"
         if [ $HAVE_FTS5 = 1 ]; then
             read -r b1 b0 <"$C/fts5.bytes"
             row "SQLite FTS5" "exported passages" "unicode61 remove_diacritics 0, detail=full, one transaction, 'optimize' (VACUUM after, not timed)" "$OUT/$cname-fts5.time" "$b1" "$b0"

@@ -140,12 +140,13 @@ time_build bbc "$BBC/business" "$BBC/entertainment" "$BBC/politics" "$BBC/sport"
 j=$OUT/reuters-stats.json
 {
     printf '| part | bytes | MB | %% of raw |\n|---|---:|---:|---:|\n'
-    for part in dictionary postings positions lengths passages documents stored overhead total \
-            without_stored without_stored_positions; do
+    for part in dictionary postings positions lengths passages documents strings stored overhead total \
+            without_stored without_stored_fields without_stored_positions; do
         b=$(json_get "$j" "$part" bytes)
         p=$(json_get "$j" "$part" percent_of_raw)
         label=$part
         [ "$part" = without_stored ] && label="total without stored text"
+        [ "$part" = without_stored_fields ] && label="total without stored text and stored fields (ids, titles, paths)"
         [ "$part" = without_stored_positions ] && label="total without stored text and positions"
         awk -v l="$label" -v b="$b" -v p="$p" 'BEGIN { printf "| %s | %d | %.2f | %.2f%% |\n", l, b, b / 1e6, p }'
     done

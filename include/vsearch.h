@@ -187,6 +187,8 @@ typedef struct vs_index_stats {
     /* added with incremental indexing (issue 4): deleted (not yet merged) documents/passages,
      * included in documents/passages above and in N, df and avglen */
     uint64_t deleted_documents, deleted_passages;
+    /* segment format 2: the documents' ids, titles and paths (stored fields; not in bytes_docs) */
+    uint64_t bytes_strings;
 } vs_index_stats;
 
 /* terms counts distinct terms over all segments (exact for one segment, an upper bound

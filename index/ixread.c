@@ -154,11 +154,13 @@ vs_rc vs_index_stats_get(vs_index *ix, vs_index_stats *st, vs_err *err) {
         uint64_t d = 0;
         vs_segment_section(s, VS_SEC_DOCS, &l); d += l;
         vs_segment_section(s, VS_SEC_DOCIDX, &l); d += l;
-        vs_segment_section(s, VS_SEC_STRINGS, &l); d += l;
+        vs_segment_section(s, VS_SEC_FILES, &l); d += l;
         st->bytes_docs += d; sum += d;
+        vs_segment_section(s, VS_SEC_STRINGS, &l); st->bytes_strings += l; sum += l;
         uint64_t t = 0;
         vs_segment_section(s, VS_SEC_STORED, &l); t += l;
         vs_segment_section(s, VS_SEC_STORED_DIR, &l); t += l;
+        vs_segment_section(s, VS_SEC_STORED_OFFS, &l); t += l;
         st->bytes_stored += t; sum += t;
         uint64_t total = vs_segment_size(s);
         st->bytes_total += total;

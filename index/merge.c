@@ -212,17 +212,16 @@ static void account(reader_budget *rb, uint64_t bytes) {
 static vs_rc passage_text(input *in, reader_budget *rb, const vs_passage_info *pi, const char **text, vs_err *err) {
     vs_segment *s = in->s;
     if (in->zblk != pi->sblock) {
-        vs_rc rc = vs_segment_need(s, VS_SEC_STORED_DIR, (uint64_t)pi->sblock * 16, 16, err);
+        vs_stored_block sb;
+        vs_rc rc = vs_segment_stored_block(s, pi->sblock, &sb, err);
         if (rc != VS_OK) return rc;
-        const uint8_t *e = vs_segment_section(s, VS_SEC_STORED_DIR, NULL) + (size_t)pi->sblock * 16;
-        uint64_t off = vs_le_get64(e);
-        uint32_t clen = vs_le_get32(e + 8), rlen = vs_le_get32(e + 12);
-        if (rlen > (uint32_t)LZ4_MAX_INPUT_SIZE || clen > (uint32_t)LZ4_MAX_INPUT_SIZE)
-            return dbad(err, s, "stored text block out of range");
+        uint64_t off = sb.off;
+        uint32_t clen = sb.clen, rlen = sb.rlen;
+        if (clen > (uint32_t)LZ4_MAX_INPUT_SIZE) return dbad(err, s, "stored text block out of range");
         if ((rc = vs_segment_need(s, VS_SEC_STORED, off, clen, err)) != VS_OK) return rc;
         vs_buf_reset(&in->text);
         if (vs_buf_reserve(&in->text, (size_t)rlen + 1) != VS_OK) return vs_err_set(err, VS_ENOMEM, "out of memory");
-        int k = LZ4_decompress_safe((const char *)vs_segment_section(s, VS_SEC_STORED, NULL) + off, (char *)in->text.p,
+        int k = rlen == 0 ? 0 : LZ4_decompress_safe((const char *)vs_segment_section(s, VS_SEC_STORED, NULL) + off, (char *)in->text.p,
                                     (int)clen, (int)rlen);
         if (k != (int)rlen) return dbad(err, s, "stored text block does not decompress");
         in->text.len = rlen;
@@ -247,7 +246,7 @@ static vs_rc merge_docs(input *ins, size_t n, vs_segwriter *w, reader_budget *rb
             vs_rc rc = vs_segment_doc(in->s, d, &di, err);
             if (rc == VS_OK) rc = vs_segwriter_add_doc(w, di.id, di.id_len, di.title, di.title_len, di.path, di.path_len, &nd, err);
             if (rc != VS_OK) return rc;
-            account(rb, 32u + di.id_len + di.title_len + di.path_len);
+            account(rb, VS_DOCS_ENTRY + di.id_len + di.title_len + di.path_len);
             for (uint32_t k = 0; k < di.n_passages; k++) {
                 uint32_t pid = di.first_passage + k, npid;
                 vs_passage_info pi;
@@ -257,7 +256,7 @@ static vs_rc merge_docs(input *ins, size_t n, vs_segwriter *w, reader_budget *rb
                 if ((rc = passage_text(in, rb, &pi, &text, err)) != VS_OK) return rc;
                 if ((rc = vs_segwriter_add_passage(w, text, pi.slen, pi.len, &npid, err)) != VS_OK) return rc;
                 if (npid != remap(in, pid)) return vs_err_set(err, VS_EINTERNAL, "merge: passage numbering out of step");
-                account(rb, 24);
+                account(rb, 12);
             }
         }
     }

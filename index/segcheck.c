@@ -113,9 +113,9 @@ vs_rc vs_segment_check(vs_segment *s, vs_err *err) {
             if ((rc = vs_segment_passage(s, next_pid + k, &pi, err)) != VS_OK) return rc;
             if (pi.doc != d || pi.pno != k + 1) return fail(s, err, "passage table disagrees with the document table");
             /* its stored text must lie inside its block's decompressed size */
-            const uint8_t *sd = vs_segment_section(s, VS_SEC_STORED_DIR, NULL) + (size_t)pi.sblock * 16;
-            if ((uint64_t)pi.soff + pi.slen > vs_le_get32(sd + 12))
-                return fail(s, err, "a passage's stored text lies outside its block");
+            vs_stored_block sb;
+            if ((rc = vs_segment_stored_block(s, pi.sblock, &sb, err)) != VS_OK) return rc;
+            if ((uint64_t)pi.soff + pi.slen > sb.rlen) return fail(s, err, "a passage's stored text lies outside its block");
             total += pi.len;
         }
         next_pid += di.n_passages;
@@ -126,12 +126,14 @@ vs_rc vs_segment_check(vs_segment *s, vs_err *err) {
     uint8_t *seen = calloc(mt->n_docs ? mt->n_docs : 1, 1);
     if (!seen) return vs_err_set(err, VS_ENOMEM, "out of memory");
     const uint8_t *ix = vs_segment_section(s, VS_SEC_DOCIDX, NULL);
+    const uint8_t *rk = vs_segment_section(s, VS_SEC_DOCRANK, NULL);
     vs_doc_info prev = { 0 };
     for (uint32_t i = 0; i < mt->n_docs; i++) {
         uint32_t d = vs_le_get32(ix + (size_t)i * 4);
         vs_doc_info di;
         if (d >= mt->n_docs || seen[d]) { free(seen); return fail(s, err, "document id index is not a permutation"); }
         seen[d] = 1;
+        if (vs_le_get32(rk + (size_t)d * 4) != i) { free(seen); return fail(s, err, "document ranks do not invert the id index"); }
         if ((rc = vs_segment_doc(s, d, &di, err)) != VS_OK) { free(seen); return rc; }
         if (i > 0) {
             size_t m = di.id_len < prev.id_len ? di.id_len : prev.id_len;
@@ -144,20 +146,32 @@ vs_rc vs_segment_check(vs_segment *s, vs_err *err) {
     /* 5. stored text: every block decompresses to its recorded size */
     uint64_t slen;
     const uint8_t *stored = vs_segment_section(s, VS_SEC_STORED, &slen);
-    const uint8_t *dir = vs_segment_section(s, VS_SEC_STORED_DIR, NULL);
     char *tmp = NULL;
+    uint32_t prev_first = 0;
     for (uint32_t b = 0; b < mt->n_stored_blocks; b++) {
-        uint64_t off = vs_le_get64(dir + (size_t)b * 16);
-        uint32_t cl = vs_le_get32(dir + (size_t)b * 16 + 8), rl = vs_le_get32(dir + (size_t)b * 16 + 12);
-        if (off > slen || cl > slen - off || rl > (uint32_t)LZ4_MAX_INPUT_SIZE || (uint64_t)rl > 255ull * cl + 16) {
-            free(tmp);
-            return fail(s, err, "stored text block out of range");
-        }
+        vs_stored_block sb;
+        if ((rc = vs_segment_stored_block(s, b, &sb, err)) != VS_OK) { free(tmp); return rc; }
+        uint64_t off = sb.off;
+        uint32_t cl = sb.clen, rl = sb.rlen;
+        if (b > 0 && sb.first <= prev_first) { free(tmp); return fail(s, err, "stored text blocks out of order"); }
+        prev_first = sb.first;
+        if (off > slen || cl > slen - off) { free(tmp); return fail(s, err, "stored text block out of range"); }
         char *t = realloc(tmp, rl ? rl : 1);
         if (!t) { free(tmp); return vs_err_set(err, VS_ENOMEM, "out of memory"); }
         tmp = t;
-        if (LZ4_decompress_safe((const char *)stored + off, tmp, (int)cl, (int)rl) != (int)rl) { free(tmp); return fail(s, err, "stored text block does not decompress"); }
+        if (rl > 0 && LZ4_decompress_safe((const char *)stored + off, tmp, (int)cl, (int)rl) != (int)rl) { free(tmp); return fail(s, err, "stored text block does not decompress"); }
+        if (rl == 0 && cl != 0) { free(tmp); return fail(s, err, "stored text block does not decompress"); }
     }
     free(tmp);
+    /* 6. FILES: every file is used by a document, in order (documents of a file are consecutive) */
+    uint32_t want = 0;
+    const uint8_t *docs = vs_segment_section(s, VS_SEC_DOCS, NULL);
+    for (uint32_t d = 0; d < mt->n_docs; d++) {
+        uint32_t f = vs_le_get32(docs + (size_t)d * VS_DOCS_ENTRY + 4);
+        if (f != want && f != want + 1) return fail(s, err, "documents' file numbers are not consecutive");
+        if (d == 0 && f != 0) return fail(s, err, "the first document's file number is not 0");
+        want = f;
+    }
+    if (mt->n_docs > 0 && want + 1 != mt->n_files) return fail(s, err, "FILES has entries no document uses");
     return VS_OK;
 }

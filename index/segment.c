@@ -49,6 +49,7 @@ static vs_rc need_abs(vs_segment *s, uint64_t off, uint64_t len, vs_err *err) {
     if (len == 0) return VS_OK;
     if (off > s->table_off || len > s->table_off - off) return corrupt(err, s, off, "read past the data area");
     for (uint64_t p = off / VS_SEG_PAGE, last = (off + len - 1) / VS_SEG_PAGE; p <= last; p++) {
+        if (__atomic_load_n(&s->verified[p], __ATOMIC_ACQUIRE)) continue; /* the common case */
         vs_rc rc = check_page(s, p, err);
         if (rc != VS_OK) return rc;
     }
@@ -59,7 +60,12 @@ vs_rc vs_segment_need(vs_segment *s, int id, uint64_t off, uint64_t len, vs_err 
     const section *c = &s->sec[id];
     if (off > c->len || len > c->len - off)
         return corrupt(err, s, c->off + off, "reference past the end of a section");
-    return need_abs(s, c->off + off, len, err);
+    /* sections lie inside the data area (checked at open): a verified page needs nothing more */
+    uint64_t a = c->off + off;
+    if (len > 0 && a / VS_SEG_PAGE == (a + len - 1) / VS_SEG_PAGE &&
+        __atomic_load_n(&s->verified[a / VS_SEG_PAGE], __ATOMIC_ACQUIRE))
+        return VS_OK;
+    return need_abs(s, a, len, err);
 }
 
 static vs_rc open_common(vs_segment *s, vs_err *err) {
@@ -121,13 +127,18 @@ static vs_rc open_common(vs_segment *s, vs_err *err) {
     mt->raw_bytes = vs_le_get64(m + 40);
     mt->n_dict_blocks = vs_le_get32(m + 48);
     mt->n_stored_blocks = vs_le_get32(m + 52);
+    mt->n_files = vs_le_get32(m + 56);
     /* Fixed-width tables must match the counts exactly. */
     if (s->sec[VS_SEC_LENS].len != (uint64_t)mt->n_passages * 4 ||
-        s->sec[VS_SEC_PASSAGES].len != (uint64_t)mt->n_passages * 20 ||
-        s->sec[VS_SEC_DOCS].len != (uint64_t)mt->n_docs * 32 ||
+        s->sec[VS_SEC_PASSAGES].len != (uint64_t)mt->n_passages * 4 ||
+        s->sec[VS_SEC_STORED_OFFS].len != (uint64_t)mt->n_passages * 4 ||
+        s->sec[VS_SEC_DOCS].len != (uint64_t)mt->n_docs * VS_DOCS_ENTRY ||
+        s->sec[VS_SEC_FILES].len != (uint64_t)mt->n_files * 8 ||
+        (mt->n_docs > 0 && mt->n_files == 0) || (mt->n_passages > 0 && mt->n_stored_blocks == 0) ||
         s->sec[VS_SEC_DOCIDX].len != (uint64_t)mt->n_docs * 4 ||
+        s->sec[VS_SEC_DOCRANK].len != (uint64_t)mt->n_docs * 4 ||
         s->sec[VS_SEC_DICT_INDEX].len != (uint64_t)mt->n_dict_blocks * 24 ||
-        s->sec[VS_SEC_STORED_DIR].len != (uint64_t)mt->n_stored_blocks * 16 ||
+        s->sec[VS_SEC_STORED_DIR].len != (uint64_t)mt->n_stored_blocks * VS_STORED_DIR_ENTRY ||
         mt->n_dict_blocks != (mt->n_terms + VS_DICT_BLOCK - 1) / VS_DICT_BLOCK)
         return corrupt(err, s, s->sec[VS_SEC_META].off, "section sizes disagree with the counts in META");
     return VS_OK;
@@ -406,43 +417,167 @@ void vs_segment_lens_view(const vs_segment *s, vs_lens *v) {
     v->verified = s->verified;
 }
 
-vs_rc vs_segment_passage(vs_segment *s, uint32_t pid, vs_passage_info *pi, vs_err *err) {
+/* Passages [first, next) of document doc < n_docs: its DOCS entry and the next one's first field
+ * (n_passages after the last), read with one check. */
+static vs_rc doc_range(vs_segment *s, uint32_t doc, uint32_t *first, uint32_t *next, vs_err *err) {
+    uint64_t eoff = (uint64_t)doc * VS_DOCS_ENTRY;
+    int last = doc + 1 == s->meta.n_docs;
+    vs_rc rc = vs_segment_need(s, VS_SEC_DOCS, eoff, last ? 4 : VS_DOCS_ENTRY + 4, err);
+    if (rc != VS_OK) return rc;
+    const uint8_t *p = s->base + s->sec[VS_SEC_DOCS].off + eoff;
+    *first = vs_le_get32(p);
+    *next = last ? s->meta.n_passages : vs_le_get32(p + VS_DOCS_ENTRY);
+    if (*first > *next || *next > s->meta.n_passages) return corrupt(err, s, s->sec[VS_SEC_DOCS].off + eoff, "bad document entry");
+    return VS_OK;
+}
+
+vs_rc vs_segment_passage_doc(vs_segment *s, uint32_t pid, uint32_t *doc, uint32_t *pno, vs_err *err) {
     if (pid >= s->meta.n_passages) return corrupt(err, s, s->sec[VS_SEC_PASSAGES].off, "passage id out of range");
-    vs_rc rc = vs_segment_need(s, VS_SEC_PASSAGES, (uint64_t)pid * 20, 20, err);
+    vs_rc rc = vs_segment_need(s, VS_SEC_PASSAGES, (uint64_t)pid * 4, 4, err);
+    if (rc != VS_OK) return rc;
+    uint32_t d = vs_le_get32(s->base + s->sec[VS_SEC_PASSAGES].off + (size_t)pid * 4), first, next;
+    if (d >= s->meta.n_docs) return corrupt(err, s, s->sec[VS_SEC_PASSAGES].off + (uint64_t)pid * 4, "bad passage entry");
+    if ((rc = doc_range(s, d, &first, &next, err)) != VS_OK) return rc;
+    if (pid < first || pid >= next)
+        return corrupt(err, s, s->sec[VS_SEC_PASSAGES].off + (uint64_t)pid * 4, "passage table disagrees with the document table");
+    *doc = d;
+    *pno = pid - first + 1;
+    return VS_OK;
+}
+
+vs_rc vs_segment_stored_block(vs_segment *s, uint32_t b, vs_stored_block *sb, vs_err *err) {
+    uint64_t eoff = (uint64_t)b * VS_STORED_DIR_ENTRY;
+    if (b >= s->meta.n_stored_blocks) return corrupt(err, s, s->sec[VS_SEC_STORED_DIR].off, "stored text block out of range");
+    vs_rc rc = vs_segment_need(s, VS_SEC_STORED_DIR, eoff, VS_STORED_DIR_ENTRY, err);
+    if (rc != VS_OK) return rc;
+    const uint8_t *e = s->base + s->sec[VS_SEC_STORED_DIR].off + eoff;
+    sb->off = vs_le_get64(e);
+    sb->clen = vs_le_get32(e + 8);
+    sb->rlen = vs_le_get32(e + 12);
+    sb->first = vs_le_get32(e + 16);
+    /* LZ4 expands at most ~255x: a larger recorded size is damage, not a reason to allocate */
+    if (sb->off > s->sec[VS_SEC_STORED].len || sb->clen > s->sec[VS_SEC_STORED].len - sb->off ||
+        sb->rlen > (uint32_t)LZ4_MAX_INPUT_SIZE || (uint64_t)sb->rlen > 255ull * sb->clen + 16 ||
+        sb->first >= s->meta.n_passages || (b == 0 && sb->first != 0))
+        return corrupt(err, s, s->sec[VS_SEC_STORED_DIR].off + eoff, "stored text block out of range");
+    return VS_OK;
+}
+
+/* The stored block holding passage pid: the last block whose first passage is <= pid. */
+static vs_rc find_block(vs_segment *s, uint32_t pid, uint32_t *blk, vs_stored_block *sb, vs_err *err) {
+    uint32_t lo = 0, hi = s->meta.n_stored_blocks; /* answer in [lo, hi) */
+    if (hi == 0) return corrupt(err, s, s->sec[VS_SEC_STORED_DIR].off, "passages without stored text blocks");
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint64_t eoff = (uint64_t)mid * VS_STORED_DIR_ENTRY + 16;
+        vs_rc rc = vs_segment_need(s, VS_SEC_STORED_DIR, eoff, 4, err);
+        if (rc != VS_OK) return rc;
+        if (vs_le_get32(s->base + s->sec[VS_SEC_STORED_DIR].off + eoff) <= pid) lo = mid;
+        else hi = mid;
+    }
+    *blk = lo;
+    return vs_segment_stored_block(s, lo, sb, err);
+}
+
+static vs_rc stored_off(vs_segment *s, uint32_t pid, uint32_t *off, vs_err *err) {
+    vs_rc rc = vs_segment_need(s, VS_SEC_STORED_OFFS, (uint64_t)pid * 4, 4, err);
+    if (rc == VS_OK) *off = vs_le_get32(s->base + s->sec[VS_SEC_STORED_OFFS].off + (size_t)pid * 4);
+    return rc;
+}
+
+vs_rc vs_segment_passage(vs_segment *s, uint32_t pid, vs_passage_info *pi, vs_err *err) {
+    vs_rc rc = vs_segment_passage_doc(s, pid, &pi->doc, &pi->pno, err);
     if (rc == VS_OK) rc = vs_segment_plen(s, pid, &pi->len, err);
     if (rc != VS_OK) return rc;
-    const uint8_t *p = s->base + s->sec[VS_SEC_PASSAGES].off + (size_t)pid * 20;
-    pi->doc = vs_le_get32(p);
-    pi->pno = vs_le_get32(p + 4);
-    pi->sblock = vs_le_get32(p + 8);
-    pi->soff = vs_le_get32(p + 12);
-    pi->slen = vs_le_get32(p + 16);
-    if (pi->doc >= s->meta.n_docs || pi->pno == 0 || pi->sblock >= s->meta.n_stored_blocks)
-        return corrupt(err, s, s->sec[VS_SEC_PASSAGES].off + (uint64_t)pid * 20, "bad passage entry");
+    vs_stored_block sb;
+    if ((rc = find_block(s, pid, &pi->sblock, &sb, err)) != VS_OK) return rc;
+    /* The text runs to the next passage's offset if that passage is in the same block, else to
+     * the end of the block. */
+    uint32_t start, end = sb.rlen;
+    if ((rc = stored_off(s, pid, &start, err)) != VS_OK) return rc;
+    if (pid + 1 < s->meta.n_passages) {
+        vs_stored_block nb = { .first = UINT32_MAX };
+        if (pi->sblock + 1 < s->meta.n_stored_blocks && (rc = vs_segment_stored_block(s, pi->sblock + 1, &nb, err)) != VS_OK)
+            return rc;
+        if (pid + 1 < nb.first && (rc = stored_off(s, pid + 1, &end, err)) != VS_OK) return rc;
+    }
+    if (start > end || end > sb.rlen)
+        return corrupt(err, s, s->sec[VS_SEC_STORED_OFFS].off + (uint64_t)pid * 4, "stored text reference out of range");
+    pi->soff = start;
+    pi->slen = end - start;
+    return VS_OK;
+}
+
+/* Strings at off in STRINGS: n varint lengths (each < 2^32), then the bytes they measure. */
+static vs_rc strings_at(vs_segment *s, uint64_t off, int n, uint32_t *lens, const char **bytes, vs_err *err) {
+    uint64_t slen = s->sec[VS_SEC_STRINGS].len;
+    if (off > slen) return corrupt(err, s, s->sec[VS_SEC_STRINGS].off, "string reference out of range");
+    /* one check covers the lengths and, usually, the strings (up to 256 bytes, within the section) */
+    uint64_t head = slen - off < 10u * (uint64_t)n + 256 ? slen - off : 10u * (uint64_t)n + 256;
+    vs_rc rc = vs_segment_need(s, VS_SEC_STRINGS, off, head, err);
+    if (rc != VS_OK) return rc;
+    const uint8_t *p0 = s->base + s->sec[VS_SEC_STRINGS].off + off, *p = p0, *end = p0 + head;
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t v;
+        size_t k = vs_varint_get(p, end, &v);
+        if (!k || v > UINT32_MAX) return corrupt(err, s, s->sec[VS_SEC_STRINGS].off + off, "bad string lengths");
+        lens[i] = (uint32_t)v;
+        total += v;
+        p += k;
+    }
+    uint64_t at = off + (uint64_t)(p - p0);
+    if (total > slen - at) return corrupt(err, s, s->sec[VS_SEC_STRINGS].off + off, "string runs past its section");
+    if (at + total > off + head && (rc = vs_segment_need(s, VS_SEC_STRINGS, at, total, err)) != VS_OK) return rc;
+    *bytes = (const char *)s->base + s->sec[VS_SEC_STRINGS].off + at;
+    return VS_OK;
+}
+
+vs_rc vs_segment_doc_rank(vs_segment *s, uint32_t doc, uint32_t *rank, vs_err *err) {
+    if (doc >= s->meta.n_docs) return corrupt(err, s, s->sec[VS_SEC_DOCRANK].off, "document number out of range");
+    vs_rc rc = vs_segment_need(s, VS_SEC_DOCRANK, (uint64_t)doc * 4, 4, err);
+    if (rc != VS_OK) return rc;
+    *rank = vs_le_get32(s->base + s->sec[VS_SEC_DOCRANK].off + (size_t)doc * 4);
+    if (*rank >= s->meta.n_docs) return corrupt(err, s, s->sec[VS_SEC_DOCRANK].off + (uint64_t)doc * 4, "document rank out of range");
+    return VS_OK;
+}
+
+vs_rc vs_segment_doc_id(vs_segment *s, uint32_t doc, const char **id, uint32_t *id_len, vs_err *err) {
+    if (doc >= s->meta.n_docs) return corrupt(err, s, s->sec[VS_SEC_DOCS].off, "document number out of range");
+    uint64_t eoff = (uint64_t)doc * VS_DOCS_ENTRY;
+    vs_rc rc = vs_segment_need(s, VS_SEC_DOCS, eoff, VS_DOCS_ENTRY, err);
+    if (rc != VS_OK) return rc;
+    uint32_t lens[2];
+    const char *str;
+    if ((rc = strings_at(s, vs_le_get64(s->base + s->sec[VS_SEC_DOCS].off + eoff + 8), 2, lens, &str, err)) != VS_OK) return rc;
+    if (lens[0] == 0) return corrupt(err, s, s->sec[VS_SEC_DOCS].off + eoff, "document with an empty id");
+    *id = str;
+    *id_len = lens[0];
     return VS_OK;
 }
 
 vs_rc vs_segment_doc(vs_segment *s, uint32_t doc, vs_doc_info *di, vs_err *err) {
     if (doc >= s->meta.n_docs) return corrupt(err, s, s->sec[VS_SEC_DOCS].off, "document number out of range");
-    uint64_t eoff = (uint64_t)doc * 32;
-    vs_rc rc = vs_segment_need(s, VS_SEC_DOCS, eoff, 32, err);
+    uint64_t eoff = (uint64_t)doc * VS_DOCS_ENTRY;
+    vs_rc rc = vs_segment_need(s, VS_SEC_DOCS, eoff, VS_DOCS_ENTRY, err);
     if (rc != VS_OK) return rc;
     const uint8_t *p = s->base + s->sec[VS_SEC_DOCS].off + eoff;
-    di->first_passage = vs_le_get32(p);
-    di->n_passages = vs_le_get32(p + 4);
-    uint64_t off = vs_le_get64(p + 8);
-    di->id_len = vs_le_get32(p + 16);
-    di->title_len = vs_le_get32(p + 20);
-    di->path_len = vs_le_get32(p + 24);
-    uint64_t total = (uint64_t)di->id_len + di->title_len + di->path_len;
-    if ((uint64_t)di->first_passage + di->n_passages > s->meta.n_passages || di->id_len == 0)
-        return corrupt(err, s, s->sec[VS_SEC_DOCS].off + eoff, "bad document entry");
-    rc = vs_segment_need(s, VS_SEC_STRINGS, off, total, err);
-    if (rc != VS_OK) return rc;
-    const char *str = (const char *)s->base + s->sec[VS_SEC_STRINGS].off + off;
+    uint32_t first, next, file = vs_le_get32(p + 4), lens[2];
+    if ((rc = doc_range(s, doc, &first, &next, err)) != VS_OK) return rc;
+    if (file >= s->meta.n_files) return corrupt(err, s, s->sec[VS_SEC_DOCS].off + eoff, "bad document entry");
+    di->first_passage = first;
+    di->n_passages = next - first;
+    const char *str;
+    if ((rc = strings_at(s, vs_le_get64(p + 8), 2, lens, &str, err)) != VS_OK) return rc;
+    if (lens[0] == 0) return corrupt(err, s, s->sec[VS_SEC_DOCS].off + eoff, "document with an empty id");
     di->id = str;
-    di->title = str + di->id_len;
-    di->path = str + di->id_len + di->title_len;
+    di->id_len = lens[0];
+    di->title = str + lens[0];
+    di->title_len = lens[1];
+    uint64_t foff = (uint64_t)file * 8;
+    if ((rc = vs_segment_need(s, VS_SEC_FILES, foff, 8, err)) != VS_OK) return rc;
+    if ((rc = strings_at(s, vs_le_get64(s->base + s->sec[VS_SEC_FILES].off + foff), 1, &di->path_len, &di->path, err)) != VS_OK)
+        return rc;
     return VS_OK;
 }
 
@@ -470,22 +605,16 @@ vs_rc vs_segment_find_doc(vs_segment *s, const char *id, size_t len, uint32_t *d
 
 vs_rc vs_segment_text(vs_segment *s, uint32_t pid, vs_buf *out, vs_err *err) {
     vs_passage_info pi;
+    vs_stored_block sb;
     vs_rc rc = vs_segment_passage(s, pid, &pi, err);
+    if (rc == VS_OK) rc = vs_segment_stored_block(s, pi.sblock, &sb, err);
     if (rc != VS_OK) return rc;
-    rc = vs_segment_need(s, VS_SEC_STORED_DIR, (uint64_t)pi.sblock * 16, 16, err);
-    if (rc != VS_OK) return rc;
-    const uint8_t *e = s->base + s->sec[VS_SEC_STORED_DIR].off + (size_t)pi.sblock * 16;
-    uint64_t off = vs_le_get64(e);
-    uint32_t clen = vs_le_get32(e + 8), rlen = vs_le_get32(e + 12);
-    /* LZ4 expands at most ~255x: a larger recorded size is damage, not a reason to allocate */
-    if ((uint64_t)pi.soff + pi.slen > rlen || rlen > (uint32_t)LZ4_MAX_INPUT_SIZE || (uint64_t)rlen > 255ull * clen + 16)
-        return corrupt(err, s, s->sec[VS_SEC_PASSAGES].off + (uint64_t)pid * 20, "stored text reference out of range");
-    if ((rc = vs_segment_need(s, VS_SEC_STORED, off, clen, err)) != VS_OK) return rc;
+    if ((rc = vs_segment_need(s, VS_SEC_STORED, sb.off, sb.clen, err)) != VS_OK) return rc;
     vs_buf_reset(out);
-    if ((rc = vs_buf_reserve(out, (size_t)rlen + 1)) != VS_OK) return vs_err_set(err, rc, "out of memory");
-    int n = LZ4_decompress_safe((const char *)s->base + s->sec[VS_SEC_STORED].off + off, (char *)out->p,
-                                (int)clen, (int)rlen);
-    if (n != (int)rlen) return corrupt(err, s, s->sec[VS_SEC_STORED].off + off, "stored text block does not decompress");
+    if ((rc = vs_buf_reserve(out, (size_t)sb.rlen + 1)) != VS_OK) return vs_err_set(err, rc, "out of memory");
+    int n = sb.rlen == 0 ? 0 : LZ4_decompress_safe((const char *)s->base + s->sec[VS_SEC_STORED].off + sb.off, (char *)out->p,
+                                                   (int)sb.clen, (int)sb.rlen);
+    if (n != (int)sb.rlen) return corrupt(err, s, s->sec[VS_SEC_STORED].off + sb.off, "stored text block does not decompress");
     memmove(out->p, out->p + pi.soff, pi.slen);
     out->len = pi.slen;
     out->p[out->len] = '\0';

@@ -16,18 +16,21 @@
 #include "vs_err.h"
 
 #define VS_SEG_MAGIC "\x89VSG\r\n\x1a\n"
-#define VS_SEG_MAJOR 1
+#define VS_SEG_MAJOR 2
 #define VS_SEG_MINOR 0
 #define VS_SEG_PAGE 4096u
 #define VS_SEG_TRAILER 56u
 #define VS_DICT_BLOCK 32u     /* terms per front-coded dictionary block */
 #define VS_SKIP_ENTRY 20u     /* bytes per skip entry */
+#define VS_DOCS_ENTRY 16u     /* bytes per DOCS entry */
+#define VS_STORED_DIR_ENTRY 20u /* bytes per STORED_DIR entry */
 #define VS_STORED_BLOCK (64u * 1024) /* raw bytes of passage text per LZ4 block (a passage may exceed it) */
 
 enum vs_section_id {
     VS_SEC_META = 1, VS_SEC_DICT_INDEX, VS_SEC_DICT, VS_SEC_POSTINGS, VS_SEC_POSITIONS,
     VS_SEC_LENS, VS_SEC_PASSAGES, VS_SEC_DOCS, VS_SEC_DOCIDX, VS_SEC_STRINGS,
-    VS_SEC_STORED_DIR, VS_SEC_STORED, VS_SEC_COUNT_ /* one past the last id */
+    VS_SEC_STORED_DIR, VS_SEC_STORED, VS_SEC_STORED_OFFS, VS_SEC_FILES, VS_SEC_DOCRANK,
+    VS_SEC_COUNT_ /* one past the last id */
 };
 
 typedef struct vs_segment vs_segment;
@@ -38,6 +41,7 @@ typedef struct vs_segment_meta {
     uint64_t n_terms, n_postings, n_positions;
     uint64_t raw_bytes;     /* bytes of source text that went into this segment */
     uint32_t n_dict_blocks, n_stored_blocks;
+    uint32_t n_files;       /* source files (paths) of the documents */
 } vs_segment_meta;
 
 typedef struct vs_term_info {
@@ -103,10 +107,24 @@ static inline int vs_lens_get(const vs_lens *v, uint32_t pid, uint32_t *len) {
     return 1;
 }
 VS_MUST_CHECK vs_rc vs_segment_passage(vs_segment *s, uint32_t pid, vs_passage_info *pi, vs_err *err);
+/* The cheap part of vs_segment_passage: document and 1-based passage number. */
+VS_MUST_CHECK vs_rc vs_segment_passage_doc(vs_segment *s, uint32_t pid, uint32_t *doc, uint32_t *pno, vs_err *err);
 VS_MUST_CHECK vs_rc vs_segment_doc(vs_segment *s, uint32_t doc, vs_doc_info *di, vs_err *err);
+/* The document's position in external-id order within this segment (DOCRANK): comparing ranks
+ * of two documents of one segment compares their ids. */
+VS_MUST_CHECK vs_rc vs_segment_doc_rank(vs_segment *s, uint32_t doc, uint32_t *rank, vs_err *err);
+/* The external id only (no title, path or passage range). */
+VS_MUST_CHECK vs_rc vs_segment_doc_id(vs_segment *s, uint32_t doc, const char **id, uint32_t *id_len, vs_err *err);
 /* Finds a document by external id (binary search over DOCIDX). *found = 0 when absent. */
 VS_MUST_CHECK vs_rc vs_segment_find_doc(vs_segment *s, const char *id, size_t len, uint32_t *doc,
                                         int *found, vs_err *err);
+/* Stored-text block b: offset and compressed length in STORED, decompressed length, and the
+ * first passage it holds (checked against the section's bounds, not decompressed). */
+typedef struct vs_stored_block {
+    uint64_t off;
+    uint32_t clen, rlen, first;
+} vs_stored_block;
+VS_MUST_CHECK vs_rc vs_segment_stored_block(vs_segment *s, uint32_t b, vs_stored_block *sb, vs_err *err);
 /* Copies passage pid's stored text into out (reset first). */
 VS_MUST_CHECK vs_rc vs_segment_text(vs_segment *s, uint32_t pid, vs_buf *out, vs_err *err);
 

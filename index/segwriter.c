@@ -3,7 +3,8 @@
  *
  * Every section is a `sink`: a memory buffer, a buffered temporary file, or (streaming mode) the
  * segment file itself. The file's data area is laid out as: preamble, STORED, POSTINGS, then
- * META, DICT_INDEX, DICT, POSITIONS, LENS, PASSAGES, DOCS, DOCIDX, STRINGS, STORED_DIR, each
+ * META, DICT_INDEX, DICT, POSITIONS, LENS, PASSAGES, DOCS, DOCIDX, STRINGS, STORED_DIR,
+ * STORED_OFFS, FILES, each
  * 64-byte aligned. In streaming mode STORED (written during the document phase) and POSTINGS
  * (the term phase) — the two largest sections — go straight into the segment file as they are
  * produced, with writeback started every few MiB (sync_file_range), so that finish() only copies
@@ -42,13 +43,15 @@ typedef struct sink {
 } sink;
 
 enum { S_DICT_INDEX, S_DICT, S_POSTINGS, S_POSITIONS, S_LENS, S_PASSAGES, S_DOCS, S_STRINGS,
-       S_STORED_DIR, S_STORED, S_N };
+       S_STORED_DIR, S_STORED, S_STORED_OFFS, S_FILES, S_N };
 /* Sections streamed in tmp mode: 1 to temporary files, 2 into the segment file (the others stay
  * in memory). */
 static const int streamed[S_N] = { [S_DICT] = 1, [S_POSTINGS] = 2, [S_POSITIONS] = 1,
-                                   [S_PASSAGES] = 1, [S_DOCS] = 1, [S_STRINGS] = 1, [S_STORED] = 2 };
+                                   [S_PASSAGES] = 1, [S_DOCS] = 1, [S_STRINGS] = 1, [S_STORED] = 2,
+                                   [S_STORED_OFFS] = 1, [S_FILES] = 1 };
 static const char *const sink_name[S_N] = { "dictidx", "dict", "postings", "positions", "lens",
-                                            "passages", "docs", "strings", "storeddir", "stored" };
+                                            "passages", "docs", "strings", "storeddir", "stored",
+                                            "storedoffs", "files" };
 
 /* ---- file output with page checksums ---- */
 
@@ -192,12 +195,10 @@ struct vs_segwriter {
     vs_rc rc;                /* first sink failure */
     vs_buf stored_raw;       /* passage text of the stored block being filled */
     vs_buf zbuf;             /* compressed block (file mode) */
-    uint32_t n_docs, n_passages, n_stored_blocks;
+    uint32_t n_docs, n_passages, n_stored_blocks, n_files;
     uint64_t total_len, n_terms, n_postings, n_positions;
-    /* the last document's DOCS entry, written when the next one starts (its count grows) */
-    int have_doc;
-    uint32_t doc_first, doc_np, doc_idlen, doc_tlen, doc_plen;
-    uint64_t doc_off;
+    uint32_t blk_first, blk_np;  /* passages of the stored block being filled */
+    vs_buf last_path;            /* the path of the last file (documents of a file are consecutive) */
     /* external ids, for DOCIDX */
     vs_buf ids;
     uint64_t *id_off;
@@ -320,7 +321,7 @@ void vs_segwriter_free(vs_segwriter *w) {
         vs_wbuf_discard(&w->s[i].f);
     }
     fw_close(&w->out, 0);
-    vs_buf *bufs[] = { &w->stored_raw, &w->zbuf, &w->ids, &w->last_term, &w->term, &w->blocks, &w->skip };
+    vs_buf *bufs[] = { &w->stored_raw, &w->zbuf, &w->ids, &w->last_term, &w->term, &w->blocks, &w->skip, &w->last_path };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) vs_buf_free(bufs[i]);
     free(w->id_off);
     free(w->id_len);
@@ -330,7 +331,7 @@ void vs_segwriter_free(vs_segwriter *w) {
 
 size_t vs_segwriter_mem(const vs_segwriter *w) {
     size_t n = sizeof *w + w->stored_raw.cap + w->zbuf.cap + w->ids.cap + w->id_cap * 12 + w->term.cap +
-               w->blocks.cap + w->skip.cap + w->last_term.cap;
+               w->blocks.cap + w->skip.cap + w->last_term.cap + w->last_path.cap;
     for (int i = 0; i < S_N; i++) n += w->s[i].mem.cap + (w->s[i].file == 1 ? w->s[i].f.cap : 0);
     return n + (w->out.buf ? OUT_BUF : 0) + w->out.sums.cap;
 }
@@ -339,18 +340,6 @@ uint32_t vs_segwriter_passages(const vs_segwriter *w) { return w->n_passages; }
 uint32_t vs_segwriter_docs(const vs_segwriter *w) { return w->n_docs; }
 
 /* ---- documents and passages ---- */
-
-static void emit_doc(vs_segwriter *w) {
-    if (!w->have_doc) return;
-    sink_put32(w, S_DOCS, w->doc_first);
-    sink_put32(w, S_DOCS, w->doc_np);
-    sink_put64(w, S_DOCS, w->doc_off);
-    sink_put32(w, S_DOCS, w->doc_idlen);
-    sink_put32(w, S_DOCS, w->doc_tlen);
-    sink_put32(w, S_DOCS, w->doc_plen);
-    sink_put32(w, S_DOCS, 0);
-    w->have_doc = 0;
-}
 
 vs_rc vs_segwriter_add_doc(vs_segwriter *w, const char *id, size_t id_len, const char *title,
                            size_t title_len, const char *path, size_t path_len, uint32_t *doc,
@@ -375,24 +364,40 @@ vs_rc vs_segwriter_add_doc(vs_segwriter *w, const char *id, size_t id_len, const
     w->id_len[w->n_docs] = (uint32_t)id_len;
     vs_buf_put(&w->ids, id, id_len, &rc);
     if (rc != VS_OK) return nomem(err);
-    emit_doc(w);
-    w->have_doc = 1;
-    w->doc_first = w->n_passages;
-    w->doc_np = 0;
-    w->doc_off = w->s[S_STRINGS].len;
-    w->doc_idlen = (uint32_t)id_len;
-    w->doc_tlen = (uint32_t)title_len;
-    w->doc_plen = (uint32_t)path_len;
+    /* A new file when the path changes: FILES points at its path in STRINGS. */
+    if (w->n_files == 0 || w->last_path.len != path_len || memcmp(w->last_path.p, path, path_len) != 0) {
+        if (w->n_files == UINT32_MAX) return vs_err_set(err, VS_EDATA, "too many files for one segment");
+        vs_buf_reset(&w->last_path);
+        if (vs_buf_append(&w->last_path, path, path_len) != VS_OK) return nomem(err);
+        sink_put64(w, S_FILES, w->s[S_STRINGS].len);
+        sink_putvar(w, S_STRINGS, path_len);
+        sink_put(w, S_STRINGS, path, path_len);
+        w->n_files++;
+    }
+    sink_put32(w, S_DOCS, w->n_passages);
+    sink_put32(w, S_DOCS, w->n_files - 1);
+    sink_put64(w, S_DOCS, w->s[S_STRINGS].len);
+    sink_putvar(w, S_STRINGS, id_len);
+    sink_putvar(w, S_STRINGS, title_len);
     sink_put(w, S_STRINGS, id, id_len);
     sink_put(w, S_STRINGS, title, title_len);
-    sink_put(w, S_STRINGS, path, path_len);
     CHECK_SINKS(w, err);
     *doc = w->n_docs++;
     return VS_OK;
 }
 
 static vs_rc flush_stored(vs_segwriter *w, vs_err *err) {
-    if (w->stored_raw.len == 0) return VS_OK;
+    if (w->blk_np == 0) return VS_OK;
+    if (w->stored_raw.len == 0) { /* passages with no text: an empty block, nothing compressed */
+        sink_put64(w, S_STORED_DIR, w->s[S_STORED].len);
+        sink_put32(w, S_STORED_DIR, 0);
+        sink_put32(w, S_STORED_DIR, 0);
+        sink_put32(w, S_STORED_DIR, w->blk_first);
+        CHECK_SINKS(w, err);
+        w->n_stored_blocks++;
+        w->blk_np = 0;
+        return VS_OK;
+    }
     if (w->stored_raw.len > (size_t)LZ4_MAX_INPUT_SIZE)
         return vs_err_set(err, VS_EDATA, "stored text block too large for LZ4");
     int bound = LZ4_compressBound((int)w->stored_raw.len);
@@ -407,6 +412,7 @@ static vs_rc flush_stored(vs_segwriter *w, vs_err *err) {
     sink_put64(w, S_STORED_DIR, w->s[S_STORED].len);
     sink_put32(w, S_STORED_DIR, (uint32_t)n);
     sink_put32(w, S_STORED_DIR, (uint32_t)w->stored_raw.len);
+    sink_put32(w, S_STORED_DIR, w->blk_first);
     if (file) {
         sink_put(w, S_STORED, dst->p, (size_t)n);
     } else {
@@ -415,6 +421,7 @@ static vs_rc flush_stored(vs_segwriter *w, vs_err *err) {
     }
     CHECK_SINKS(w, err);
     w->n_stored_blocks++;
+    w->blk_np = 0;
     vs_buf_reset(&w->stored_raw);
     return VS_OK;
 }
@@ -430,13 +437,10 @@ vs_rc vs_segwriter_add_passage(vs_segwriter *w, const char *text, size_t len, ui
     if (w->stored_raw.len > 0 && w->stored_raw.len + len > VS_STORED_BLOCK &&
         (rc = flush_stored(w, err)) != VS_OK)
         return rc;
-    w->doc_np++;
+    if (w->blk_np++ == 0) w->blk_first = w->n_passages;
     sink_put32(w, S_LENS, ntokens);
     sink_put32(w, S_PASSAGES, w->n_docs - 1);
-    sink_put32(w, S_PASSAGES, w->doc_np);
-    sink_put32(w, S_PASSAGES, w->n_stored_blocks);
-    sink_put32(w, S_PASSAGES, (uint32_t)w->stored_raw.len);
-    sink_put32(w, S_PASSAGES, (uint32_t)len);
+    sink_put32(w, S_STORED_OFFS, (uint32_t)w->stored_raw.len);
     CHECK_SINKS(w, err);
     if (vs_buf_append(&w->stored_raw, text, len) != VS_OK) return nomem(err);
     w->total_len += ntokens;
@@ -671,17 +675,21 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
     if (w->tmp && strcmp(path, w->out.path) != 0) return vs_err_set(err, VS_EINTERNAL, "segment path changed");
     vs_rc rc = start_terms(w, err);
     if (rc != VS_OK) return rc;
-    emit_doc(w);
     CHECK_SINKS(w, err);
     uint32_t *order = sort_ids(w);
     if (!order) return nomem(err);
-    vs_buf docidx = VS_BUF_INIT, meta = VS_BUF_INIT;
-    if (vs_buf_reserve(&docidx, (size_t)w->n_docs * 4 + 1) != VS_OK) {
+    vs_buf docidx = VS_BUF_INIT, docrank = VS_BUF_INIT, meta = VS_BUF_INIT;
+    if (vs_buf_reserve(&docidx, (size_t)w->n_docs * 4 + 1) != VS_OK ||
+        vs_buf_reserve(&docrank, (size_t)w->n_docs * 4 + 1) != VS_OK) {
         free(order);
+        vs_buf_free(&docidx);
         return nomem(err);
     }
-    for (uint32_t i = 0; i < w->n_docs; i++) vs_le_put32(docidx.p + (size_t)i * 4, order[i]);
-    docidx.len = (size_t)w->n_docs * 4;
+    for (uint32_t i = 0; i < w->n_docs; i++) {
+        vs_le_put32(docidx.p + (size_t)i * 4, order[i]);
+        vs_le_put32(docrank.p + (size_t)order[i] * 4, i);
+    }
+    docidx.len = docrank.len = (size_t)w->n_docs * 4;
     free(order);
     vs_buf_put32(&meta, w->n_docs, &rc);
     vs_buf_put32(&meta, w->n_passages, &rc);
@@ -692,9 +700,11 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
     vs_buf_put64(&meta, raw_bytes, &rc);
     vs_buf_put32(&meta, (uint32_t)((w->n_terms + VS_DICT_BLOCK - 1) / VS_DICT_BLOCK), &rc);
     vs_buf_put32(&meta, w->n_stored_blocks, &rc);
-    vs_buf_put64(&meta, 0, &rc); /* reserved */
+    vs_buf_put32(&meta, w->n_files, &rc);
+    vs_buf_put32(&meta, 0, &rc); /* reserved */
     if (rc != VS_OK) {
         vs_buf_free(&docidx);
+        vs_buf_free(&docrank);
         vs_buf_free(&meta);
         return nomem(err);
     }
@@ -703,6 +713,7 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
         if (w->s[i].file == 1 && vs_wbuf_flush(&w->s[i].f) != VS_OK) {
             *err = w->s[i].f.err;
             vs_buf_free(&docidx);
+            vs_buf_free(&docrank);
             vs_buf_free(&meta);
             return w->s[i].f.rc;
         }
@@ -710,6 +721,7 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
     if (!w->tmp) { /* memory mode: the same layout, written now */
         if ((rc = fw_open(f, path, err)) != VS_OK) {
             vs_buf_free(&docidx);
+            vs_buf_free(&docrank);
             vs_buf_free(&meta);
             return rc;
         }
@@ -720,13 +732,15 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
         w->postings_off = f->off;
         fw_sink(f, &w->s[S_POSTINGS]);
     }
-    sink smeta = { .mem = meta, .len = meta.len }, sidx = { .mem = docidx, .len = docidx.len };
+    sink smeta = { .mem = meta, .len = meta.len }, sidx = { .mem = docidx, .len = docidx.len },
+         srank = { .mem = docrank, .len = docrank.len };
     /* the sections after STORED and POSTINGS, in this order */
     struct { int id; sink *s; } rest[] = {
         { VS_SEC_META, &smeta }, { VS_SEC_DICT_INDEX, &w->s[S_DICT_INDEX] }, { VS_SEC_DICT, &w->s[S_DICT] },
         { VS_SEC_POSITIONS, &w->s[S_POSITIONS] }, { VS_SEC_LENS, &w->s[S_LENS] }, { VS_SEC_PASSAGES, &w->s[S_PASSAGES] },
         { VS_SEC_DOCS, &w->s[S_DOCS] }, { VS_SEC_DOCIDX, &sidx }, { VS_SEC_STRINGS, &w->s[S_STRINGS] },
-        { VS_SEC_STORED_DIR, &w->s[S_STORED_DIR] },
+        { VS_SEC_STORED_DIR, &w->s[S_STORED_DIR] }, { VS_SEC_STORED_OFFS, &w->s[S_STORED_OFFS] },
+        { VS_SEC_FILES, &w->s[S_FILES] }, { VS_SEC_DOCRANK, &srank },
     };
     uint64_t off[VS_SEC_COUNT_] = { 0 }, len[VS_SEC_COUNT_] = { 0 };
     off[VS_SEC_STORED] = w->stored_off;
@@ -740,6 +754,7 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
         fw_sink(f, rest[i].s);
     }
     vs_buf_free(&docidx);
+    vs_buf_free(&docrank);
     vs_buf_free(&meta);
     fw_align(f, 64);
     fw_flush(f, 1);

@@ -65,8 +65,8 @@ typedef struct cand {
     double score;
     uint32_t seg, pid, doc, pno;
     const char *id;
-    uint32_t id_len;
-    uint8_t have_p, have_id;
+    uint32_t id_len, rank;      /* rank: the document's place in its segment's id order */
+    uint8_t have_p, have_id, have_rank;
 } cand;
 
 typedef struct topk {
@@ -79,33 +79,46 @@ typedef struct topk {
 
 static void fill_p(topk *t, cand *c) {
     if (c->have_p) return;
-    vs_passage_info pi;
+    uint32_t doc, pno;
     vs_err e;
-    vs_rc rc = vs_segment_passage(t->ix->seg[c->seg], c->pid, &pi, &e);
+    vs_rc rc = vs_segment_passage_doc(t->ix->seg[c->seg], c->pid, &doc, &pno, &e);
     if (rc != VS_OK) {
         if (t->rc == VS_OK) { t->rc = rc; t->err = e; }
-        pi.doc = 0;
-        pi.pno = 1;
+        doc = 0;
+        pno = 1;
     }
-    c->doc = pi.doc;
-    c->pno = pi.pno;
+    c->doc = doc;
+    c->pno = pno;
     c->have_p = 1;
 }
 
 static void fill_id(topk *t, cand *c) {
     if (c->have_id) return;
     fill_p(t, c);
-    vs_doc_info di;
+    const char *id;
+    uint32_t id_len;
     vs_err e;
-    vs_rc rc = vs_segment_doc(t->ix->seg[c->seg], c->doc, &di, &e);
+    vs_rc rc = vs_segment_doc_id(t->ix->seg[c->seg], c->doc, &id, &id_len, &e);
     if (rc != VS_OK) {
         if (t->rc == VS_OK) { t->rc = rc; t->err = e; }
-        di.id = "";
-        di.id_len = 0;
+        id = "";
+        id_len = 0;
     }
-    c->id = di.id;
-    c->id_len = di.id_len;
+    c->id = id;
+    c->id_len = id_len;
     c->have_id = 1;
+}
+
+static void fill_rank(topk *t, cand *c) {
+    if (c->have_rank) return;
+    fill_p(t, c);
+    vs_err e;
+    vs_rc rc = vs_segment_doc_rank(t->ix->seg[c->seg], c->doc, &c->rank, &e);
+    if (rc != VS_OK) {
+        if (t->rc == VS_OK) { t->rc = rc; t->err = e; }
+        c->rank = 0;
+    }
+    c->have_rank = 1;
 }
 
 void vs_search_opts_default(vs_search_opts *o) {
@@ -124,7 +137,14 @@ void vs_search_opts_default(vs_search_opts *o) {
 /* a ranks before b: higher score, then smaller external id (bytes), then smaller passage no. */
 static int better(topk *t, cand *a, cand *b) {
     if (a->score != b->score) return a->score > b->score;
-    if (a->seg == b->seg && a->pid == b->pid) return 0;
+    if (a->seg == b->seg) {
+        /* one segment: its DOCRANK orders documents by id, no string needed */
+        if (a->pid == b->pid) return 0;
+        fill_rank(t, a);
+        fill_rank(t, b);
+        if (a->rank != b->rank) return a->rank < b->rank;
+        return a->pno < b->pno;
+    }
     fill_id(t, a);
     fill_id(t, b);
     size_t m = a->id_len < b->id_len ? a->id_len : b->id_len;
@@ -1167,31 +1187,30 @@ void vs_results_free(vs_results *r) {
     free(r);
 }
 
-/* Bytes the doc, title and path strings of the hits take (with their NULs). */
-static vs_rc strings_size(run *rn, size_t *total, vs_err *err) {
+/* The hits' documents (read once) and the bytes their doc, title and path strings take (with
+ * their NULs). */
+static vs_rc hit_docs(run *rn, vs_doc_info *dis, size_t *total, vs_err *err) {
     *total = 0;
     for (size_t i = 0; i < rn->t.n; i++) {
-        vs_doc_info di;
-        vs_rc rc = vs_segment_doc(rn->ix->seg[rn->t.h[i].seg], rn->t.h[i].doc, &di, err);
+        vs_rc rc = vs_segment_doc(rn->ix->seg[rn->t.h[i].seg], rn->t.h[i].doc, &dis[i], err);
         if (rc != VS_OK) return rc;
-        *total += (size_t)di.id_len + di.title_len + di.path_len + 3;
+        *total += (size_t)dis[i].id_len + dis[i].title_len + dis[i].path_len + 3;
     }
     return VS_OK;
 }
 
-static vs_rc fill_hit(run *rn, const cand *c, vs_results *r, vs_hit *h, size_t *pool_used, vs_buf *text,
-                      vs_err *err) {
+static vs_rc fill_hit(run *rn, const cand *c, const vs_doc_info *dip, vs_results *r, vs_hit *h, size_t *pool_used,
+                      vs_buf *text, vs_err *err) {
     vs_index *ix = rn->ix;
     const vs_search_opts *o = rn->o;
     vs_segment *s = ix->seg[c->seg];
-    vs_doc_info di;
-    vs_passage_info pi;
-    vs_rc rc = vs_segment_doc(s, c->doc, &di, err);
-    if (rc == VS_OK) rc = vs_segment_passage(s, c->pid, &pi, err);
+    vs_doc_info di = *dip;
+    uint32_t plen;
+    vs_rc rc = vs_segment_plen(s, c->pid, &plen, err);
     if (rc != VS_OK) return rc;
     h->score = c->score;
     h->passage = c->pno;
-    h->len = pi.len;
+    h->len = plen;
     /* doc, title and path go to r->strings, sized beforehand by strings_size() */
     char *pool = (char *)r->strings + *pool_used;
     memcpy(pool, di.id, di.id_len);
@@ -1252,7 +1271,7 @@ static vs_rc fill_hit(run *rn, const cand *c, vs_results *r, vs_hit *h, size_t *
                 else cc.doc = vs_plist_seek(&cc.pl[0], c->pid);
                 if (cc.doc == c->pid) {
                     ex[i].tf = lc_tf(&cc);
-                    ex[i].contribution = LEAF_SCORE(&rn->m, l, ex[i].tf, pi.len);
+                    ex[i].contribution = LEAF_SCORE(&rn->m, l, ex[i].tf, plen);
                 }
                 rc = lc_rc(&cc, err);
             }
@@ -1363,14 +1382,17 @@ vs_rc vs_search(vs_index *ix, const char *text, const vs_search_opts *o, vs_resu
         size_t pool = 0, used = 0;
         r->hits = calloc(rn.t.n + 1, sizeof *r->hits);
         if (!r->hits) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
-        if (rc == VS_OK) rc = strings_size(&rn, &pool, err);
+        vs_doc_info *dis = NULL;
+        if (rc == VS_OK && !(dis = malloc((rn.t.n ? rn.t.n : 1) * sizeof *dis))) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+        if (rc == VS_OK) rc = hit_docs(&rn, dis, &pool, err);
         if (rc == VS_OK && !(r->strings = malloc(pool + 1))) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
         vs_buf tb = VS_BUF_INIT;
         for (size_t i = 0; rc == VS_OK && i < rn.t.n; i++) {
             r->n = i + 1;
-            rc = fill_hit(&rn, &rn.t.h[i], r, &r->hits[i], &used, &tb, err);
+            rc = fill_hit(&rn, &rn.t.h[i], &dis[i], r, &r->hits[i], &used, &tb, err);
         }
         vs_buf_free(&tb);
+        free(dis);
     }
     query_free(&q);
     query_free(&ex);

@@ -43,9 +43,13 @@ int cmd_stats(int argc, char **argv) {
     const struct { const char *name; uint64_t v; } parts[] = {
         { "dictionary", s.bytes_dict }, { "postings", s.bytes_postings }, { "positions", s.bytes_positions },
         { "lengths", s.bytes_lengths }, { "passages", s.bytes_passages }, { "documents", s.bytes_docs },
-        { "stored", s.bytes_stored }, { "overhead", s.bytes_overhead + s.bytes_manifest }, { "total", s.bytes_total } };
+        { "strings", s.bytes_strings }, { "stored", s.bytes_stored }, { "overhead", s.bytes_overhead + s.bytes_manifest },
+        { "total", s.bytes_total } };
     size_t np = sizeof parts / sizeof *parts;
+    /* without stored: minus the passage text; without stored fields: minus ids, titles and paths too
+     * (what Lucene's stored fields would hold) */
     uint64_t no_stored = s.bytes_total - s.bytes_stored;
+    uint64_t no_fields = no_stored - s.bytes_strings;
     uint64_t no_stored_pos = no_stored - s.bytes_positions;
     if (json) {
         printf("{\"documents\":%" PRIu64 ",\"passages\":%" PRIu64 ",\"terms\":%" PRIu64 ",\"postings\":%" PRIu64
@@ -55,10 +59,12 @@ int cmd_stats(int argc, char **argv) {
                s.unit_doc ? "doc" : "passage", s.stem ? "true" : "false",
                s.n_stopwords ? "custom" : (s.stop_default ? "default" : "none"));
         for (size_t i = 0; i < np; i++) printf("%s\"%s\":%" PRIu64, i ? "," : "", parts[i].name, parts[i].v);
-        printf(",\"without_stored\":%" PRIu64 ",\"without_stored_positions\":%" PRIu64 "},\"percent_of_raw\":{", no_stored, no_stored_pos);
+        printf(",\"without_stored\":%" PRIu64 ",\"without_stored_fields\":%" PRIu64 ",\"without_stored_positions\":%" PRIu64
+               "},\"percent_of_raw\":{", no_stored, no_fields, no_stored_pos);
         for (size_t i = 0; i < np; i++) printf("%s\"%s\":%.2f", i ? "," : "", parts[i].name, pct(parts[i].v, s.raw_bytes));
-        printf(",\"without_stored\":%.2f,\"without_stored_positions\":%.2f},\"bytes_per_posting\":%.3f}\n",
-               pct(no_stored, s.raw_bytes), pct(no_stored_pos, s.raw_bytes),
+        printf(",\"without_stored\":%.2f,\"without_stored_fields\":%.2f,\"without_stored_positions\":%.2f},"
+               "\"bytes_per_posting\":%.3f}\n",
+               pct(no_stored, s.raw_bytes), pct(no_fields, s.raw_bytes), pct(no_stored_pos, s.raw_bytes),
                s.postings ? (double)s.bytes_postings / (double)s.postings : 0.0);
         return 0;
     }
@@ -72,5 +78,7 @@ int cmd_stats(int argc, char **argv) {
     for (size_t i = 0; i < np; i++) printf("%-24s %12" PRIu64 " %8.2f%%\n", parts[i].name, parts[i].v, pct(parts[i].v, s.raw_bytes));
     printf("%-24s %12" PRIu64 " %8.2f%%\n", "total without stored", no_stored, pct(no_stored, s.raw_bytes));
     printf("%-24s %12" PRIu64 " %8.2f%%\n", "  and without positions", no_stored_pos, pct(no_stored_pos, s.raw_bytes));
+    printf("%-24s %12" PRIu64 " %8.2f%%  (nor ids, titles, paths: Lucene's stored fields)\n", "  and without strings",
+           no_fields, pct(no_fields, s.raw_bytes));
     return 0;
 }
