@@ -70,12 +70,21 @@ typedef struct cand {
 } cand;
 
 typedef struct topk {
-    cand *h;                /* min-heap: h[0] is the worst kept hit */
+    cand *h;                /* min-heap: h[0] is the worst kept hit (lazy: an unordered buffer) */
     size_t n, k;
+    /* Lazy mode (large k): candidates at or above theta are appended; when the buffer (cap
+     * entries) is full, a selection keeps the best k and raises theta to the k-th score. A heap
+     * of 1000 costs ~10 comparisons per push, the selection ~2 per candidate. */
+    int lazy;
+    size_t cap;
+    double theta;
     vs_index *ix;
     vs_rc rc;               /* first error met while reading a candidate's passage or id */
     vs_err err;
 } topk;
+
+/* k from which the top-k is kept lazily (see topk) rather than in a heap. */
+#define TOPK_LAZY_MIN 100
 
 static void fill_p(topk *t, cand *c) {
     if (c->have_p) return;
@@ -178,7 +187,37 @@ static void sift_up(topk *t, size_t i) {
     }
 }
 
+/* Lazy mode: moves the best k of h[0, n) to h[0, k) (quickselect on better(), a total order:
+ * ties are broken by id and passage) and sets theta to the worst kept score. */
+static void topk_select(topk *t) {
+    cand *h = t->h, tmp;
+    size_t lo = 0, hi = t->n, want = t->k < t->n ? t->k : t->n; /* invariant: lo <= want <= hi */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2, st = lo;
+        tmp = h[mid]; h[mid] = h[hi - 1]; h[hi - 1] = tmp;
+        for (size_t i = lo; i + 1 < hi; i++)
+            if (better(t, &h[i], &h[hi - 1])) { tmp = h[i]; h[i] = h[st]; h[st] = tmp; st++; }
+        tmp = h[st]; h[st] = h[hi - 1]; h[hi - 1] = tmp;
+        /* h[lo, st) are better than h[st], h(st, hi) are not */
+        if (st == want || st + 1 == want) break;
+        if (st + 1 < want) lo = st + 1;
+        else hi = st;
+    }
+    t->n = want;
+    double m = DBL_MAX;
+    for (size_t i = 0; i < want; i++)
+        if (h[i].score < m) m = h[i].score;
+    if (want == t->k) t->theta = m;
+}
+
 static void topk_push(topk *t, cand *c) {
+    if (t->lazy) {
+        if (c->score < t->theta) return;
+        t->h[t->n++] = *c;
+        if (t->n == t->k && t->theta == -DBL_MAX) topk_select(t); /* full for the first time: theta */
+        else if (t->n == t->cap) topk_select(t);
+        return;
+    }
     if (t->n < t->k) {
         t->h[t->n++] = *c;
         sift_up(t, t->n - 1);
@@ -188,7 +227,10 @@ static void topk_push(topk *t, cand *c) {
     }
 }
 
-static double topk_threshold(const topk *t) { return t->n < t->k ? -DBL_MAX : t->h[0].score; }
+static double topk_threshold(const topk *t) {
+    if (t->lazy) return t->theta;
+    return t->n < t->k ? -DBL_MAX : t->h[0].score;
+}
 
 /* The cut for a threshold theta: a bound x is certainly below theta when x < cut (see the file
  * comment); -DBL_MAX (nothing is cut) while the top-k is not full or without pruning. */
@@ -204,6 +246,14 @@ static int cmp_cand_rank(const void *a, const void *b) {
     int c = memcmp(x->id, y->id, m);
     if (c == 0) c = x->id_len < y->id_len ? -1 : (x->id_len > y->id_len);
     if (c != 0) return c;
+    return x->pno < y->pno ? -1 : (x->pno > y->pno);
+}
+
+/* The same order within one segment, by DOCRANK (fill_rank first). */
+static int cmp_cand_rank1(const void *a, const void *b) {
+    const cand *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
     return x->pno < y->pno ? -1 : (x->pno > y->pno);
 }
 
@@ -686,7 +736,7 @@ static vs_rc finish(run *r, uint32_t d, vs_err *err) {
     for (size_t i = 0; i < r->q->nl; i++) score += r->c[i];
     /* Below the k-th score nothing can enter (by document too: a document in the heap already
      * scores at least that much, and a pending one would not get in with this score). */
-    if (r->t.n == r->t.k && score < r->t.h[0].score) return VS_OK;
+    if (score < topk_threshold(&r->t)) return VS_OK;
     (void)err;
     cand c = { .score = score, .seg = r->seg, .pid = d };
     offer(r, &c);
@@ -860,7 +910,7 @@ static vs_rc run_single(run *r, vs_err *err) {
             if (rc != VS_OK) return rc;
             double score = LEAF_SCORE(&r->m, l, pl->tfs[i], len);
             r->scored++;
-            if (r->t.n == r->t.k && score < r->t.h[0].score) continue;
+            if (score < topk_threshold(&r->t)) continue;
             if (vs_index_is_deleted(r->ix, r->seg, d)) continue;
             cand c = { .score = score, .seg = r->seg, .pid = d };
             offer(r, &c);
@@ -880,6 +930,8 @@ static vs_rc retrieve(run *r, const vs_term_info *tis, const int *found, vs_err 
     vs_rc rc = VS_OK;
     r->t.n = 0;
     r->t.k = r->o->k;
+    r->t.lazy = r->t.cap >= 2 * r->t.k && r->t.k >= TOPK_LAZY_MIN;
+    r->t.theta = -DBL_MAX;
     r->bd.have = 0;
     int any_req = 0, flat = q->root->leaf < 0;
     for (size_t i = 0; i < nl; i++) {
@@ -983,12 +1035,18 @@ static vs_rc retrieve(run *r, const vs_term_info *tis, const int *found, vs_err 
     r->pos_c = r->neg_c = NULL;
     r->prefix = r->c = NULL;
     r->bits = NULL;
-    for (size_t i = 0; rc == VS_OK && i < r->t.n; i++) fill_id(&r->t, &r->t.h[i]);
+    if (r->t.lazy && r->t.n > r->t.k) topk_select(&r->t);
+    /* one segment: ranks order the ids; several: the id strings */
+    int one = ix->n_seg == 1;
+    for (size_t i = 0; rc == VS_OK && i < r->t.n; i++) {
+        if (one) fill_rank(&r->t, &r->t.h[i]);
+        else fill_id(&r->t, &r->t.h[i]);
+    }
     if (rc == VS_OK && r->t.rc != VS_OK) {
         *err = r->t.err;
         rc = r->t.rc;
     }
-    if (rc == VS_OK) qsort(r->t.h, r->t.n, sizeof *r->t.h, cmp_cand_rank);
+    if (rc == VS_OK) qsort(r->t.h, r->t.n, sizeof *r->t.h, one ? cmp_cand_rank1 : cmp_cand_rank);
     return rc;
 }
 
@@ -1312,7 +1370,9 @@ vs_rc vs_search(vs_index *ix, const char *text, const vs_search_opts *o, vs_resu
     for (size_t i = 0; i < NORM_CACHE; i++) norm_cache[i] = -1.0;
     rn.m = (model){ o->model, o->k1, o->b, ix->avglen, o->mu, norm_cache };
     uint32_t kmax = o->k > o->fb_docs ? o->k : o->fb_docs;
-    rn.t.h = malloc((size_t)kmax * sizeof *rn.t.h);
+    /* room for the lazy top-k of large k (2k entries); the heap (k) if that much is not there */
+    if (kmax >= TOPK_LAZY_MIN && (rn.t.h = malloc(2 * (size_t)kmax * sizeof *rn.t.h)) != NULL) rn.t.cap = 2 * (size_t)kmax;
+    else if ((rn.t.h = malloc((size_t)kmax * sizeof *rn.t.h)) != NULL) rn.t.cap = kmax;
     if (!rn.t.h) rc = vs_err_set(err, VS_ENOMEM, "out of memory for k = %u hits", o->k);
     if (rc == VS_OK) {
         if (o->syntax) {
