@@ -155,6 +155,7 @@ vs_rc vs_index_stats_get(vs_index *ix, vs_index_stats *st, vs_err *err) {
         vs_segment_section(s, VS_SEC_DOCS, &l); d += l;
         vs_segment_section(s, VS_SEC_DOCIDX, &l); d += l;
         vs_segment_section(s, VS_SEC_FILES, &l); d += l;
+        vs_segment_section(s, VS_SEC_DOCRANK, &l); d += l;
         st->bytes_docs += d; sum += d;
         vs_segment_section(s, VS_SEC_STRINGS, &l); st->bytes_strings += l; sum += l;
         uint64_t t = 0;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "runfmt.h"
 #include "topics.h"
 #include "vsearch.h"
 
@@ -59,20 +60,38 @@ static void *worker(void *arg) {
             j->errs[i] = strdup(err.msg[0] ? err.msg : vs_err_str(rc));
             continue;
         }
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f) {
+        /* "qid Q0 docid[#passage] rank score tag\n" per hit, as printf would write it (runfmt.h) */
+        size_t ql = strlen(j->t->qid[i]), tl = strlen(j->tag), cap = 0, len = 0;
+        for (size_t h = 0; h < r->n; h++) cap += ql + strlen(r->hits[h].doc) + tl + 4 + 11 + 1 + 20 + 1 + 64 + 2;
+        char *buf = malloc(cap + 1);
+        if (!buf) {
             j->errs[i] = strdup("out of memory");
             vs_results_free(r);
             continue;
         }
         for (size_t h = 0; h < r->n; h++) {
             const vs_hit *x = &r->hits[h];
-            if (j->doc_ids) fprintf(f, "%s Q0 %s %zu %.6f %s\n", j->t->qid[i], x->doc, h + 1, x->score, j->tag);
-            else fprintf(f, "%s Q0 %s#%u %zu %.6f %s\n", j->t->qid[i], x->doc, x->passage, h + 1, x->score, j->tag);
+            size_t dl = strlen(x->doc);
+            memcpy(buf + len, j->t->qid[i], ql);
+            len += ql;
+            memcpy(buf + len, " Q0 ", 4);
+            len += 4;
+            memcpy(buf + len, x->doc, dl);
+            len += dl;
+            if (!j->doc_ids) {
+                buf[len++] = '#';
+                len += runfmt_u64(buf + len, x->passage);
+            }
+            buf[len++] = ' ';
+            len += runfmt_u64(buf + len, h + 1);
+            buf[len++] = ' ';
+            len += runfmt_score(buf + len, x->score);
+            buf[len++] = ' ';
+            memcpy(buf + len, j->tag, tl);
+            len += tl;
+            buf[len++] = '\n';
         }
-        fclose(f);
+        buf[len] = '\0';
         j->out[i] = buf;
         j->out_len[i] = len;
         j->hits[i] = r->n;
