@@ -123,18 +123,29 @@ typedef struct vs_search_opts {
     int rm3;                /* RM3 pseudo-relevance feedback (Anserini's definition) */
     uint32_t fb_docs, fb_terms; /* RM3: feedback units and expansion terms (default 10, 10) */
     double orig_weight;     /* RM3: weight of the original query (default 0.5) */
+    double title_weight;    /* each positive word or phrase w of the query also gets an optional
+                               clause title:w of this weight times w's (0: none; default
+                               VS_TITLE_WEIGHT) */
 } vs_search_opts;
 
 #define VS_MODEL_BM25 0
 #define VS_MODEL_QL 1
+/* Default title_weight, chosen on CACM (docs/DECISIONS.md, "The title field"). */
+#define VS_TITLE_WEIGHT 0.4
 
 typedef struct vs_term_explain {
-    const char *term;       /* analyzed query term, or a phrase as "a b" */
+    const char *term;       /* analyzed query term, or a phrase as "a b"; title:... for the title field */
     double weight;          /* query-term weight (times it occurs in the query; RM3: its weight) */
     uint32_t tf, df;        /* tf in the passage, df in the index */
     uint64_t cf;            /* occurrences in the index */
     double idf;             /* BM25: idf; QL: collection probability (cf + 1) / (tokens + 1) */
     double contribution;
+    /* the statistics it was scored with: a title clause (title) uses its document's title
+     * length, the average title length and N_T (titled documents); a body clause the passage's */
+    int title;
+    uint32_t len;
+    uint64_t N;
+    double avglen;
 } vs_term_explain;
 
 typedef struct vs_hit {
@@ -189,6 +200,10 @@ typedef struct vs_index_stats {
     uint64_t deleted_documents, deleted_passages;
     /* segment format 2: the documents' ids, titles and paths (stored fields; not in bytes_docs) */
     uint64_t bytes_strings;
+    /* the title field: bytes of its postings, positions and title lengths (not counted in
+     * bytes_postings / bytes_positions), its terms, the documents with an indexed title */
+    uint64_t bytes_title, title_terms, titled_documents;
+    uint64_t bytes_title_postings; /* of bytes_title: the postings (bytes per posting counts them) */
 } vs_index_stats;
 
 /* terms counts distinct terms over all segments (exact for one segment, an upper bound

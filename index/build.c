@@ -327,10 +327,13 @@ static vs_rc run(const char *dir, const char *const *paths, size_t n_paths, cons
     if (!w->existed) {
         st->mode = VS_BUILD_CREATED;
         full = 1;
+    } else if (add && w->old_format) {
+        rc = vs_err_set(err, VS_EVERSION, "index '%s' uses an old segment format: rebuild it with 'vsearch build'", dir);
+        goto out;
     } else if (add) {
         st->mode = VS_BUILD_SYNCED;
         full = 0;
-    } else if (o.replace || !same_config(&cfg, &w->man) || (!w->cat_name && w->n_seg > 0)) {
+    } else if (o.replace || w->old_format || !same_config(&cfg, &w->man) || (!w->cat_name && w->n_seg > 0)) {
         st->mode = VS_BUILD_REPLACED;
         full = 1;
     } else {

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "invert.h"
 #include "passage.h"
+#include "segment.h"
 #include "segwriter.h"
 
 double vs_ingest_now(void) {
@@ -30,6 +31,7 @@ double vs_ingest_now(void) {
 typedef struct bdoc {
     uint64_t id_off, title_off;
     uint32_t id_len, title_len, n_psg;
+    uint32_t t_groups, t_ntok;  /* title terms (groups after the passages'), title length */
 } bdoc;
 
 typedef struct bpsg {
@@ -126,6 +128,8 @@ typedef struct producer {
     uint32_t pfirst;            /* first group of the passage being analyzed */
     uint32_t *tok_g, *tok_pos, *cursor;
     size_t n_tok, cap_tok, cap_cursor;
+    int title_mode;             /* analysing a title: terms get VS_TITLE_PREFIX */
+    vs_buf tterm;               /* the prefixed title term */
     /* The analyzer hands out terms from its cache: the same pointer, most of the time, for the
      * same term. A direct-mapped cache from (pointer, length) to the batch term skips hashing
      * and probing for most tokens; a hit is confirmed by comparing bytes (the analyzer may
@@ -240,13 +244,28 @@ static int same_bytes(const uint8_t *a, const char *b, uint32_t n) {
     return 1;
 }
 
-static int on_token(void *ctx, const vs_token *t) {
+static int on_token(void *ctx, const vs_token *t0) {
     producer *pr = ctx;
     batch *b = pr->b;
+    const vs_token *t = t0;
+    vs_token tt;
     struct pslot *ps = &pr->pcache[((uintptr_t)t->term >> 3 ^ (uintptr_t)t->term >> 15) & (PCACHE - 1)];
     uint32_t bt = UINT32_MAX;
+    if (pr->title_mode) { /* a title term: VS_TITLE_PREFIX + the term, not through the pointer cache */
+        vs_buf_reset(&pr->tterm);
+        vs_rc rc = VS_OK;
+        uint8_t pre = VS_TITLE_PREFIX;
+        vs_buf_put(&pr->tterm, &pre, 1, &rc);
+        vs_buf_put(&pr->tterm, t->term, t->len, &rc);
+        if (rc != VS_OK) goto nomem;
+        tt = *t;
+        tt.term = (const char *)pr->tterm.p;
+        tt.len = t->len + 1;
+        t = &tt;
+        ps = NULL;
+    }
     /* the bytes are compared with a copy in the slot (same cache line), longer terms with the batch */
-    if (ps->ptr == t->term && ps->len == t->len && ps->batch == pr->batch_seq &&
+    if (ps && ps->ptr == t->term && ps->len == t->len && ps->batch == pr->batch_seq &&
         (t->len <= sizeof ps->head ? same_bytes((const uint8_t *)ps->head, t->term, t->len)
                                    : same_bytes(b->tstr.p + b->terms[ps->bterm].off, t->term, t->len))) {
         bt = ps->bterm;
@@ -291,11 +310,13 @@ static int on_token(void *ctx, const vs_token *t) {
             b->n_slots = n;
         }
     }
-    ps->ptr = t->term;
-    ps->len = t->len;
-    ps->bterm = bt;
-    ps->batch = pr->batch_seq;
-    if (t->len <= sizeof ps->head) memcpy(ps->head, t->term, t->len);
+    if (ps) {
+        ps->ptr = t->term;
+        ps->len = t->len;
+        ps->bterm = bt;
+        ps->batch = pr->batch_seq;
+        if (t->len <= sizeof ps->head) memcpy(ps->head, t->term, t->len);
+    }
 found:
     if (b->tmark[bt] != pr->marker) {
         if (grow((void **)&b->groups, &b->cap_groups, b->n_groups, 1, sizeof *b->groups)) goto nomem;
@@ -317,20 +338,21 @@ nomem:
     return 1;
 }
 
-static vs_rc add_passage(producer *pr, const char *text, size_t len) {
+/* Analyses one unit (a passage, or a title with `marker` >= 2^31) into groups (one per distinct
+ * term, with its tf) and their positions, grouped by term; *ntok = indexed tokens, *ng = groups. */
+static vs_rc analyze_unit(producer *pr, const char *text, size_t len, uint32_t marker, uint32_t *ntok_out, size_t *ng_out) {
     batch *b = pr->b;
-    if (grow((void **)&b->psgs, &b->cap_psgs, b->n_psgs, 1, sizeof *b->psgs)) goto nomem;
     if (!b->slots) {
         b->n_slots = 1024;
         if (!(b->slots = calloc(b->n_slots, sizeof *b->slots))) goto nomem;
     }
-    pr->marker = (uint32_t)b->n_psgs + 1;
+    pr->marker = marker;
     pr->pfirst = (uint32_t)b->n_groups;
     pr->n_tok = 0;
     uint32_t ntok = 0, next = 0;
     vs_rc rc = vs_analyze_text(pr->an, text, len, 0, on_token, pr, &next, &ntok);
     if (pr->rc != VS_OK) return pr->rc;
-    if (rc != VS_OK) return vs_err_set(&pr->err, rc, "cannot analyse a passage of %zu bytes", len);
+    if (rc != VS_OK) return vs_err_set(&pr->err, rc, "cannot analyse a %s of %zu bytes", marker >> 31 ? "title" : "passage", len);
     /* positions grouped by term: offsets by prefix sums of tf, then a scatter in token order */
     size_t ng = b->n_groups - pr->pfirst;
     if (grow((void **)&pr->cursor, &pr->cap_cursor, 0, ng + 1, 4)) goto nomem;
@@ -343,14 +365,43 @@ static vs_rc add_passage(producer *pr, const char *text, size_t len) {
     uint32_t *out = b->pos + b->n_pos;
     for (size_t k = 0; k < pr->n_tok; k++) out[pr->cursor[pr->tok_g[k]]++] = pr->tok_pos[k];
     b->n_pos += pr->n_tok;
+    *ntok_out = ntok;
+    *ng_out = ng;
+    return VS_OK;
+nomem:
+    return vs_err_set(&pr->err, VS_ENOMEM, "out of memory while analysing");
+}
+
+static vs_rc add_passage(producer *pr, const char *text, size_t len) {
+    batch *b = pr->b;
+    if (grow((void **)&b->psgs, &b->cap_psgs, b->n_psgs, 1, sizeof *b->psgs))
+        return vs_err_set(&pr->err, VS_ENOMEM, "out of memory while analysing");
+    uint32_t ntok;
+    size_t ng;
+    vs_rc rc = analyze_unit(pr, text, len, (uint32_t)b->n_psgs + 1, &ntok, &ng);
+    if (rc != VS_OK) return rc;
     uint64_t off = b->arena.len;
-    if (vs_buf_append(&b->arena, text, len) != VS_OK) goto nomem;
+    if (vs_buf_append(&b->arena, text, len) != VS_OK) return vs_err_set(&pr->err, VS_ENOMEM, "out of memory while analysing");
     b->psgs[b->n_psgs++] = (bpsg){ off, (uint32_t)len, ntok, (uint32_t)ng };
     b->docs[b->n_docs - 1].n_psg++;
     b->text_bytes += len;
     return VS_OK;
-nomem:
-    return vs_err_set(&pr->err, VS_ENOMEM, "out of memory while analysing");
+}
+
+/* The title field of the last document (which has passages): its terms with VS_TITLE_PREFIX,
+ * positions within the title. Markers of titles (2^31 + document) never equal a passage's. */
+static vs_rc add_title(producer *pr, const char *text, size_t len) {
+    batch *b = pr->b;
+    bdoc *bd = &b->docs[b->n_docs - 1];
+    pr->title_mode = 1;
+    uint32_t ntok;
+    size_t ng;
+    vs_rc rc = analyze_unit(pr, text, len, 0x80000000u | (uint32_t)b->n_docs, &ntok, &ng);
+    pr->title_mode = 0;
+    if (rc != VS_OK) return rc;
+    bd->t_groups = (uint32_t)ng;
+    bd->t_ntok = ntok;
+    return VS_OK;
 }
 
 static int on_doc(void *ctx, const vs_doc *d) {
@@ -365,6 +416,7 @@ static int on_doc(void *ctx, const vs_doc *d) {
     bd->id_len = (uint32_t)d->id_len;
     bd->title_len = (uint32_t)d->title_len;
     bd->n_psg = 0;
+    bd->t_groups = bd->t_ntok = 0;
     vs_rc rc = VS_OK;
     vs_buf_put(&b->arena, d->id, d->id_len, &rc);
     bd->title_off = b->arena.len;
@@ -389,6 +441,9 @@ static int on_doc(void *ctx, const vs_doc *d) {
         for (size_t i = 0; i < pr->pl.n; i++)
             if ((rc = add_passage(pr, pr->pl.v[i].text, pr->pl.v[i].len)) != VS_OK) { pr->rc = rc; return 1; }
     }
+    /* A document that can be returned (it has passages) gets its title indexed as a field. */
+    bd = &b->docs[b->n_docs - 1];
+    if (bd->n_psg > 0 && d->title_len > 0 && (rc = add_title(pr, d->title, d->title_len)) != VS_OK) { pr->rc = rc; return 1; }
     b->text_bytes += d->id_len + d->title_len;
     if (b->text_bytes >= p->batch_text) {
         batch *nb = batch_new(pr->task);
@@ -567,6 +622,7 @@ static void producer_free(producer *pr) {
     vs_analyze_free(pr->an);
     vs_passage_list_free(&pr->pl);
     vs_buf_free(&pr->unit);
+    vs_buf_free(&pr->tterm);
     free(pr->tok_g);
     free(pr->tok_pos);
     free(pr->cursor);
@@ -640,6 +696,7 @@ static vs_rc consume(pipe_ *p, batch *b) {
         if (rc != VS_OK) return rc;
         task->n_docs++;
         p->st->docs++;
+        uint32_t first = vs_segwriter_passages(p->sw);
         for (uint32_t k = 0; k < bd->n_psg; k++, pi++) {
             const bpsg *ps = &b->psgs[pi];
             uint32_t pid;
@@ -649,6 +706,14 @@ static vs_rc consume(pipe_ *p, batch *b) {
             for (uint32_t g = 0; g < ps->n_groups; g++, gi++) {
                 const bgroup *bg = &b->groups[gi];
                 if ((rc = vs_invert_add(p->iv, p->tids[bg->bterm], pid, bg->tf, b->pos + qi, err)) != VS_OK) return rc;
+                qi += bg->tf;
+            }
+        }
+        if (bd->t_groups > 0) { /* the title's postings, at the document's first passage */
+            if ((rc = vs_segwriter_doc_title(p->sw, bd->t_ntok, err)) != VS_OK) return rc;
+            for (uint32_t g = 0; g < bd->t_groups; g++, gi++) {
+                const bgroup *bg = &b->groups[gi];
+                if ((rc = vs_invert_add(p->iv, p->tids[bg->bterm], first, bg->tf, b->pos + qi, err)) != VS_OK) return rc;
                 qi += bg->tf;
             }
         }

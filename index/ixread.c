@@ -50,8 +50,11 @@ static vs_rc open_once(vs_index *ix, const char *dir, vs_err *err) {
         }
         ix->N += mt->n_passages;
         ix->total_len += mt->total_len;
+        ix->NT += mt->n_titled;
+        ix->total_tlen += mt->title_len;
     }
     ix->avglen = ix->N ? (double)ix->total_len / (double)ix->N : 0.0;
+    ix->avgtlen = ix->NT ? (double)ix->total_tlen / (double)ix->NT : 0.0;
     if (ix->man.cat_name) { /* kept open so that `check` reads this snapshot's catalog */
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, ix->man.cat_name);
@@ -76,6 +79,7 @@ static void release(vs_index *ix) {
     ix->an = NULL;
     ix->n_seg = 0;
     ix->N = ix->total_len = ix->n_deleted = 0;
+    ix->NT = ix->total_tlen = 0;
 }
 
 /* The generation in DIR/MANIFEST now (0 if unreadable). */
@@ -132,7 +136,6 @@ vs_rc vs_index_analyze(vs_index *ix, const char *text, size_t len, vs_token_fn f
 }
 
 vs_rc vs_index_stats_get(vs_index *ix, vs_index_stats *st, vs_err *err) {
-    (void)err;
     memset(st, 0, sizeof *st);
     st->segments = ix->n_seg;
     for (size_t i = 0; i < ix->n_seg; i++) {
@@ -163,6 +166,18 @@ vs_rc vs_index_stats_get(vs_index *ix, vs_index_stats *st, vs_err *err) {
         vs_segment_section(s, VS_SEC_STORED_DIR, &l); t += l;
         vs_segment_section(s, VS_SEC_STORED_OFFS, &l); t += l;
         st->bytes_stored += t; sum += t;
+        /* the title field: its postings and positions (moved out of those parts) and TLENS */
+        uint64_t tterms, tpost, tpos;
+        vs_rc rc = vs_segment_title_part(s, &tterms, &tpost, &tpos, err);
+        if (rc != VS_OK) return rc;
+        vs_segment_section(s, VS_SEC_TLENS, &l);
+        st->bytes_postings -= tpost;
+        st->bytes_positions -= tpos;
+        st->bytes_title += tpost + tpos + l;
+        st->bytes_title_postings += tpost;
+        sum += l;
+        st->title_terms += tterms;
+        st->titled_documents += mt->n_titled;
         uint64_t total = vs_segment_size(s);
         st->bytes_total += total;
         st->bytes_overhead += total - sum;

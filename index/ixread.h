@@ -24,6 +24,10 @@ struct vs_index {
     uint64_t n_deleted;         /* deleted passages (still counted in N, df, avglen) */
     uint64_t total_len;
     double avglen;
+    /* the title field (Lucene's per-field statistics): titled documents, the sum of their
+     * title lengths, its average; deleted documents count until a merge, as for N */
+    uint64_t NT, total_tlen;
+    double avgtlen;
     vs_analyzer *an;
     pthread_mutex_t an_lock;
     /* Per segment: a bitmap of deleted passages (bit pid % 8 of byte pid / 8), or NULL when the

@@ -245,6 +245,9 @@ static vs_rc merge_docs(input *ins, size_t n, vs_segwriter *w, reader_budget *rb
             uint32_t nd;
             vs_rc rc = vs_segment_doc(in->s, d, &di, err);
             if (rc == VS_OK) rc = vs_segwriter_add_doc(w, di.id, di.id_len, di.title, di.title_len, di.path, di.path_len, &nd, err);
+            uint32_t tlen = 0;
+            if (rc == VS_OK) rc = vs_segment_tlen(in->s, d, &tlen, err);
+            if (rc == VS_OK && tlen > 0) rc = vs_segwriter_doc_title(w, tlen, err);
             if (rc != VS_OK) return rc;
             account(rb, VS_DOCS_ENTRY + di.id_len + di.title_len + di.path_len);
             for (uint32_t k = 0; k < di.n_passages; k++) {

@@ -44,11 +44,21 @@ static int check_term(void *ctx, const char *term, size_t len, const vs_term_inf
     }
     uint32_t n = 0, max_tf = 0, min_len = UINT32_MAX;
     uint64_t cf = 0;
+    int title = vs_term_is_title(term, len);
     for (uint32_t d = pl.doc; d != VS_PLIST_END; d = vs_plist_next(&pl)) {
         uint32_t tf = vs_plist_tf(&pl), plen;
-        vs_rc rc = vs_segment_plen(c->s, d, &plen, c->err);
-        if (rc != VS_OK) { c->rc = rc; return 1; }
-        if (tf > plen && plen > 0) return bad(c, term, len, "tf larger than the passage");
+        if (title) { /* a title posting: the first passage of a titled document; bounds use its title length */
+            uint32_t first, end;
+            vs_rc rc = vs_segment_doc_span(c->s, d, &first, &end, &plen, c->err);
+            if (rc != VS_OK) { c->rc = rc; return 1; }
+            if (first != d) return bad(c, term, len, "title posting is not at a document's first passage");
+            if (plen == 0) return bad(c, term, len, "title posting of a document without an indexed title");
+            if (tf > plen) return bad(c, term, len, "tf larger than the title");
+        } else {
+            vs_rc rc = vs_segment_plen(c->s, d, &plen, c->err);
+            if (rc != VS_OK) { c->rc = rc; return 1; }
+            if (tf > plen && plen > 0) return bad(c, term, len, "tf larger than the passage");
+        }
         if (tf > max_tf) max_tf = tf;
         if (plen < min_len) min_len = plen;
         /* block bounds must cover every posting */
@@ -121,6 +131,19 @@ vs_rc vs_segment_check(vs_segment *s, vs_err *err) {
         next_pid += di.n_passages;
     }
     if (next_pid != mt->n_passages) return fail(s, err, "documents do not cover every passage");
+    /* TLENS: only documents with passages have a title length; META counts them */
+    uint64_t ttotal = 0;
+    uint32_t ntitled = 0;
+    for (uint32_t d = 0; d < mt->n_docs; d++) {
+        vs_doc_info di;
+        uint32_t tl;
+        if ((rc = vs_segment_doc(s, d, &di, err)) != VS_OK) return rc;
+        if ((rc = vs_segment_tlen(s, d, &tl, err)) != VS_OK) return rc;
+        if (tl > 0 && di.n_passages == 0) return fail(s, err, "a document without passages has a title length");
+        ttotal += tl;
+        ntitled += tl > 0;
+    }
+    if (ttotal != mt->title_len || ntitled != mt->n_titled) return fail(s, err, "title lengths disagree with META's title counts");
     if (total != mt->total_len) return fail(s, err, "passage lengths do not sum to META's total");
     /* 4. DOCIDX: a permutation sorted by external id */
     uint8_t *seen = calloc(mt->n_docs ? mt->n_docs : 1, 1);

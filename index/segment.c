@@ -113,8 +113,8 @@ static vs_rc open_common(vs_segment *s, vs_err *err) {
     for (int id = VS_SEC_META; id < VS_SEC_COUNT_; id++)
         if (!s->sec[id].off) return corrupt(err, s, table_off, "a required section is missing");
     /* META */
-    if (s->sec[VS_SEC_META].len < 64) return corrupt(err, s, s->sec[VS_SEC_META].off, "META section too short");
-    vs_rc rc = vs_segment_need(s, VS_SEC_META, 0, 64, err);
+    if (s->sec[VS_SEC_META].len < VS_META_SIZE) return corrupt(err, s, s->sec[VS_SEC_META].off, "META section too short");
+    vs_rc rc = vs_segment_need(s, VS_SEC_META, 0, VS_META_SIZE, err);
     if (rc != VS_OK) return rc;
     const uint8_t *m = b + s->sec[VS_SEC_META].off;
     vs_segment_meta *mt = &s->meta;
@@ -128,6 +128,8 @@ static vs_rc open_common(vs_segment *s, vs_err *err) {
     mt->n_dict_blocks = vs_le_get32(m + 48);
     mt->n_stored_blocks = vs_le_get32(m + 52);
     mt->n_files = vs_le_get32(m + 56);
+    mt->n_titled = vs_le_get32(m + 60);
+    mt->title_len = vs_le_get64(m + 64);
     /* Fixed-width tables must match the counts exactly. */
     if (s->sec[VS_SEC_LENS].len != (uint64_t)mt->n_passages * 4 ||
         s->sec[VS_SEC_PASSAGES].len != (uint64_t)mt->n_passages * 4 ||
@@ -137,6 +139,7 @@ static vs_rc open_common(vs_segment *s, vs_err *err) {
         (mt->n_docs > 0 && mt->n_files == 0) || (mt->n_passages > 0 && mt->n_stored_blocks == 0) ||
         s->sec[VS_SEC_DOCIDX].len != (uint64_t)mt->n_docs * 4 ||
         s->sec[VS_SEC_DOCRANK].len != (uint64_t)mt->n_docs * 4 ||
+        s->sec[VS_SEC_TLENS].len != (uint64_t)mt->n_docs * 4 || mt->n_titled > mt->n_docs ||
         s->sec[VS_SEC_DICT_INDEX].len != (uint64_t)mt->n_dict_blocks * 24 ||
         s->sec[VS_SEC_STORED_DIR].len != (uint64_t)mt->n_stored_blocks * VS_STORED_DIR_ENTRY ||
         mt->n_dict_blocks != (mt->n_terms + VS_DICT_BLOCK - 1) / VS_DICT_BLOCK)
@@ -365,6 +368,44 @@ out:
     return rc;
 }
 
+vs_rc vs_segment_title_part(vs_segment *s, uint64_t *n_terms, uint64_t *post_bytes, uint64_t *pos_bytes, vs_err *err) {
+    *n_terms = *post_bytes = *pos_bytes = 0;
+    if (s->meta.n_terms == 0) return VS_OK;
+    char first[1]; /* telling a title term needs its first byte only */
+    dict_iter iter = { .term = first, .cap = 1 }, *it = &iter;
+    /* Title terms sort first: find the first block that starts with a body term (binary search),
+     * then the first body term in the block before it. Postings and positions are laid out in
+     * term order, so that term's offsets are the title part's sizes. */
+    uint32_t lo = 0, hi = s->meta.n_dict_blocks; /* first block not starting with a title term in [lo, hi] */
+    vs_rc rc = VS_OK;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((rc = block_start(s, mid, it, err)) != VS_OK || (rc = next_entry(it, err)) != VS_OK) goto out;
+        if (vs_term_is_title(it->term, it->tlen)) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == 0) goto out; /* no title term */
+    if ((rc = block_start(s, lo - 1, it, err)) != VS_OK) goto out;
+    uint64_t in_block = s->meta.n_terms - (uint64_t)(lo - 1) * VS_DICT_BLOCK;
+    if (in_block > VS_DICT_BLOCK) in_block = VS_DICT_BLOCK;
+    uint64_t k = 0;
+    for (; k < in_block; k++) {
+        if ((rc = next_entry(it, err)) != VS_OK) goto out;
+        if (!vs_term_is_title(it->term, it->tlen)) {
+            *post_bytes = it->ti.post_off;
+            *pos_bytes = it->ti.pos_off;
+            break;
+        }
+    }
+    if (k == in_block) { /* the block ends with a title term: the next block (or the end) starts the body */
+        *post_bytes = it->post_off;
+        *pos_bytes = it->pos_off;
+    }
+    *n_terms = (uint64_t)(lo - 1) * VS_DICT_BLOCK + k;
+out:
+    return rc;
+}
+
 vs_rc vs_segment_terms(vs_segment *s, vs_term_fn fn, void *ctx, vs_err *err) {
     dict_iter *it = malloc(sizeof *it);
     char *term = malloc(65536);
@@ -579,6 +620,22 @@ vs_rc vs_segment_doc(vs_segment *s, uint32_t doc, vs_doc_info *di, vs_err *err) 
     if ((rc = strings_at(s, vs_le_get64(s->base + s->sec[VS_SEC_FILES].off + foff), 1, &di->path_len, &di->path, err)) != VS_OK)
         return rc;
     return VS_OK;
+}
+
+vs_rc vs_segment_tlen(vs_segment *s, uint32_t doc, uint32_t *tlen, vs_err *err) {
+    if (doc >= s->meta.n_docs) return corrupt(err, s, s->sec[VS_SEC_TLENS].off, "document number out of range");
+    vs_rc rc = vs_segment_need(s, VS_SEC_TLENS, (uint64_t)doc * 4, 4, err);
+    if (rc != VS_OK) return rc;
+    *tlen = vs_le_get32(s->base + s->sec[VS_SEC_TLENS].off + (size_t)doc * 4);
+    return VS_OK;
+}
+
+vs_rc vs_segment_doc_span(vs_segment *s, uint32_t pid, uint32_t *first, uint32_t *end, uint32_t *tlen, vs_err *err) {
+    uint32_t doc, pno;
+    vs_rc rc = vs_segment_passage_doc(s, pid, &doc, &pno, err);
+    if (rc != VS_OK) return rc;
+    if ((rc = doc_range(s, doc, first, end, err)) != VS_OK) return rc;
+    return vs_segment_tlen(s, doc, tlen, err);
 }
 
 vs_rc vs_segment_find_doc(vs_segment *s, const char *id, size_t len, uint32_t *doc, int *found, vs_err *err) {

@@ -29,9 +29,15 @@
 enum vs_section_id {
     VS_SEC_META = 1, VS_SEC_DICT_INDEX, VS_SEC_DICT, VS_SEC_POSTINGS, VS_SEC_POSITIONS,
     VS_SEC_LENS, VS_SEC_PASSAGES, VS_SEC_DOCS, VS_SEC_DOCIDX, VS_SEC_STRINGS,
-    VS_SEC_STORED_DIR, VS_SEC_STORED, VS_SEC_STORED_OFFS, VS_SEC_FILES, VS_SEC_DOCRANK,
+    VS_SEC_STORED_DIR, VS_SEC_STORED, VS_SEC_STORED_OFFS, VS_SEC_FILES, VS_SEC_DOCRANK, VS_SEC_TLENS,
     VS_SEC_COUNT_ /* one past the last id */
 };
+
+/* Title terms live in the dictionary as this byte + the analyzed term (analyzed terms never hold
+ * control bytes, so they cannot clash, and they sort before every body term). Their one posting
+ * per titled document has the document's first passage id; score bounds use title lengths. */
+#define VS_TITLE_PREFIX 0x01
+#define VS_META_SIZE 72u
 
 typedef struct vs_segment vs_segment;
 
@@ -42,6 +48,8 @@ typedef struct vs_segment_meta {
     uint64_t raw_bytes;     /* bytes of source text that went into this segment */
     uint32_t n_dict_blocks, n_stored_blocks;
     uint32_t n_files;       /* source files (paths) of the documents */
+    uint32_t n_titled;      /* documents with passages and a non-empty analyzed title */
+    uint64_t title_len;     /* sum of TLENS (title lengths in indexed tokens) */
 } vs_segment_meta;
 
 typedef struct vs_term_info {
@@ -85,6 +93,10 @@ VS_MUST_CHECK vs_rc vs_segment_need(vs_segment *s, int id, uint64_t off, uint64_
 /* Dictionary lookup. *found = 0 when absent (VS_OK). */
 VS_MUST_CHECK vs_rc vs_segment_lookup(vs_segment *s, const char *term, size_t len,
                                       vs_term_info *ti, int *found, vs_err *err);
+/* The title field's part of the dictionary: its terms, and the bytes of their postings and
+ * positions (title terms come first; O(log terms)). */
+VS_MUST_CHECK vs_rc vs_segment_title_part(vs_segment *s, uint64_t *n_terms, uint64_t *post_bytes,
+                                          uint64_t *pos_bytes, vs_err *err);
 /* Calls fn for every term in order (for check/stats/merge); fn returns non-zero to stop. */
 typedef int (*vs_term_fn)(void *ctx, const char *term, size_t len, const vs_term_info *ti);
 VS_MUST_CHECK vs_rc vs_segment_terms(vs_segment *s, vs_term_fn fn, void *ctx, vs_err *err);
@@ -115,6 +127,15 @@ VS_MUST_CHECK vs_rc vs_segment_doc(vs_segment *s, uint32_t doc, vs_doc_info *di,
 VS_MUST_CHECK vs_rc vs_segment_doc_rank(vs_segment *s, uint32_t doc, uint32_t *rank, vs_err *err);
 /* The external id only (no title, path or passage range). */
 VS_MUST_CHECK vs_rc vs_segment_doc_id(vs_segment *s, uint32_t doc, const char **id, uint32_t *id_len, vs_err *err);
+/* Title length (TLENS) of document doc: indexed tokens, 0 without an indexed title. */
+VS_MUST_CHECK vs_rc vs_segment_tlen(vs_segment *s, uint32_t doc, uint32_t *tlen, vs_err *err);
+/* The document holding passage pid: its passages [*first, *end) and its title length. */
+VS_MUST_CHECK vs_rc vs_segment_doc_span(vs_segment *s, uint32_t pid, uint32_t *first, uint32_t *end,
+                                        uint32_t *tlen, vs_err *err);
+/* Is this dictionary term a title term? */
+static inline int vs_term_is_title(const char *term, size_t len) {
+    return len > 0 && (unsigned char)term[0] == VS_TITLE_PREFIX;
+}
 /* Finds a document by external id (binary search over DOCIDX). *found = 0 when absent. */
 VS_MUST_CHECK vs_rc vs_segment_find_doc(vs_segment *s, const char *id, size_t len, uint32_t *doc,
                                         int *found, vs_err *err);

@@ -4,7 +4,7 @@
  * Every section is a `sink`: a memory buffer, a buffered temporary file, or (streaming mode) the
  * segment file itself. The file's data area is laid out as: preamble, STORED, POSTINGS, then
  * META, DICT_INDEX, DICT, POSITIONS, LENS, PASSAGES, DOCS, DOCIDX, STRINGS, STORED_DIR,
- * STORED_OFFS, FILES, each
+ * STORED_OFFS, FILES, DOCRANK, TLENS, each
  * 64-byte aligned. In streaming mode STORED (written during the document phase) and POSTINGS
  * (the term phase) — the two largest sections — go straight into the segment file as they are
  * produced, with writeback started every few MiB (sync_file_range), so that finish() only copies
@@ -204,6 +204,10 @@ struct vs_segwriter {
     uint64_t *id_off;
     uint32_t *id_len;
     size_t id_cap;
+    /* per document: first passage id and title length (TLENS; title bounds); a part borrows
+     * its parent's */
+    uint32_t *dfirst, *dtlen;
+    int borrowed;
     /* dictionary front coding */
     vs_buf last_term;
     uint32_t in_block;
@@ -325,12 +329,16 @@ void vs_segwriter_free(vs_segwriter *w) {
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) vs_buf_free(bufs[i]);
     free(w->id_off);
     free(w->id_len);
+    if (!w->borrowed) {
+        free(w->dfirst);
+        free(w->dtlen);
+    }
     free(w->prefix);
     free(w);
 }
 
 size_t vs_segwriter_mem(const vs_segwriter *w) {
-    size_t n = sizeof *w + w->stored_raw.cap + w->zbuf.cap + w->ids.cap + w->id_cap * 12 + w->term.cap +
+    size_t n = sizeof *w + w->stored_raw.cap + w->zbuf.cap + w->ids.cap + w->id_cap * 20 + w->term.cap +
                w->blocks.cap + w->skip.cap + w->last_term.cap + w->last_path.cap;
     for (int i = 0; i < S_N; i++) n += w->s[i].mem.cap + (w->s[i].file == 1 ? w->s[i].f.cap : 0);
     return n + (w->out.buf ? OUT_BUF : 0) + w->out.sums.cap;
@@ -357,11 +365,17 @@ vs_rc vs_segwriter_add_doc(vs_segwriter *w, const char *id, size_t id_len, const
         uint32_t *b = reallocarray(w->id_len, cap, sizeof *b);
         if (!b) return nomem(err);
         w->id_len = b;
+        if (!(b = reallocarray(w->dfirst, cap, sizeof *b))) return nomem(err);
+        w->dfirst = b;
+        if (!(b = reallocarray(w->dtlen, cap, sizeof *b))) return nomem(err);
+        w->dtlen = b;
         w->id_cap = cap;
     }
     vs_rc rc = VS_OK;
     w->id_off[w->n_docs] = w->ids.len;
     w->id_len[w->n_docs] = (uint32_t)id_len;
+    w->dfirst[w->n_docs] = w->n_passages;
+    w->dtlen[w->n_docs] = 0;
     vs_buf_put(&w->ids, id, id_len, &rc);
     if (rc != VS_OK) return nomem(err);
     /* A new file when the path changes: FILES points at its path in STRINGS. */
@@ -383,6 +397,12 @@ vs_rc vs_segwriter_add_doc(vs_segwriter *w, const char *id, size_t id_len, const
     sink_put(w, S_STRINGS, title, title_len);
     CHECK_SINKS(w, err);
     *doc = w->n_docs++;
+    return VS_OK;
+}
+
+vs_rc vs_segwriter_doc_title(vs_segwriter *w, uint32_t tlen, vs_err *err) {
+    if (w->terms_started || w->n_docs == 0) return vs_err_set(err, VS_EINTERNAL, "title length outside a document");
+    w->dtlen[w->n_docs - 1] = tlen;
     return VS_OK;
 }
 
@@ -517,9 +537,30 @@ static vs_rc flush_block(vs_segwriter *w, vs_err *err) {
     return VS_OK;
 }
 
+/* Title length of the document whose first passage is pid (0: pid is not the first passage of a
+ * document with passages and an indexed title). */
+static uint32_t title_len_at(const vs_segwriter *w, uint32_t pid) {
+    size_t lo = 0, hi = w->n_docs; /* the last document with dfirst <= pid */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->dfirst[mid] <= pid) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == 0 || w->dfirst[lo - 1] != pid) return 0;
+    return w->dtlen[lo - 1]; /* the last of the documents starting at pid is the one that has passages */
+}
+
 /* Block bookkeeping of a posting whose positions are written. */
 static vs_rc posting(vs_segwriter *w, uint32_t pid, uint32_t tf, vs_err *err) {
-    uint32_t pl = plen_of(w, pid);
+    uint32_t pl;
+    if (vs_term_is_title((const char *)w->term.p, w->term.len)) {
+        pl = title_len_at(w, pid);
+        if (pl == 0 || tf > pl)
+            return vs_err_set(err, VS_EINTERNAL, "title posting of '%.*s' at passage %u: not the first passage of a document titled with it",
+                              (int)w->term.len - 1, (const char *)w->term.p + 1, pid);
+    } else {
+        pl = plen_of(w, pid);
+    }
     if (tf > w->blk_max_tf) w->blk_max_tf = tf;
     if (pl < w->blk_min_len) w->blk_min_len = pl;
     w->blk_docs[w->blk_n] = pid;
@@ -701,11 +742,24 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
     vs_buf_put32(&meta, (uint32_t)((w->n_terms + VS_DICT_BLOCK - 1) / VS_DICT_BLOCK), &rc);
     vs_buf_put32(&meta, w->n_stored_blocks, &rc);
     vs_buf_put32(&meta, w->n_files, &rc);
-    vs_buf_put32(&meta, 0, &rc); /* reserved */
+    /* TLENS: a document without passages has no indexed title */
+    vs_buf tlens = VS_BUF_INIT;
+    uint64_t title_total = 0;
+    uint32_t n_titled = 0;
+    for (uint32_t d = 0; d < w->n_docs; d++) {
+        uint32_t end = d + 1 < w->n_docs ? w->dfirst[d + 1] : w->n_passages;
+        uint32_t tl = end > w->dfirst[d] ? w->dtlen[d] : 0;
+        title_total += tl;
+        n_titled += tl > 0;
+        vs_buf_put32(&tlens, tl, &rc);
+    }
+    vs_buf_put32(&meta, n_titled, &rc);
+    vs_buf_put64(&meta, title_total, &rc);
     if (rc != VS_OK) {
         vs_buf_free(&docidx);
         vs_buf_free(&docrank);
         vs_buf_free(&meta);
+        vs_buf_free(&tlens);
         return nomem(err);
     }
     /* Temporary sections: complete them on disk (no fsync: they are read back at once). */
@@ -715,6 +769,7 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
             vs_buf_free(&docidx);
             vs_buf_free(&docrank);
             vs_buf_free(&meta);
+            vs_buf_free(&tlens);
             return w->s[i].f.rc;
         }
     filew *f = &w->out;
@@ -723,6 +778,7 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
             vs_buf_free(&docidx);
             vs_buf_free(&docrank);
             vs_buf_free(&meta);
+            vs_buf_free(&tlens);
             return rc;
         }
         fw_align(f, 64);
@@ -733,14 +789,14 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
         fw_sink(f, &w->s[S_POSTINGS]);
     }
     sink smeta = { .mem = meta, .len = meta.len }, sidx = { .mem = docidx, .len = docidx.len },
-         srank = { .mem = docrank, .len = docrank.len };
+         srank = { .mem = docrank, .len = docrank.len }, stl = { .mem = tlens, .len = tlens.len };
     /* the sections after STORED and POSTINGS, in this order */
     struct { int id; sink *s; } rest[] = {
         { VS_SEC_META, &smeta }, { VS_SEC_DICT_INDEX, &w->s[S_DICT_INDEX] }, { VS_SEC_DICT, &w->s[S_DICT] },
         { VS_SEC_POSITIONS, &w->s[S_POSITIONS] }, { VS_SEC_LENS, &w->s[S_LENS] }, { VS_SEC_PASSAGES, &w->s[S_PASSAGES] },
         { VS_SEC_DOCS, &w->s[S_DOCS] }, { VS_SEC_DOCIDX, &sidx }, { VS_SEC_STRINGS, &w->s[S_STRINGS] },
         { VS_SEC_STORED_DIR, &w->s[S_STORED_DIR] }, { VS_SEC_STORED_OFFS, &w->s[S_STORED_OFFS] },
-        { VS_SEC_FILES, &w->s[S_FILES] }, { VS_SEC_DOCRANK, &srank },
+        { VS_SEC_FILES, &w->s[S_FILES] }, { VS_SEC_DOCRANK, &srank }, { VS_SEC_TLENS, &stl },
     };
     uint64_t off[VS_SEC_COUNT_] = { 0 }, len[VS_SEC_COUNT_] = { 0 };
     off[VS_SEC_STORED] = w->stored_off;
@@ -756,6 +812,7 @@ vs_rc vs_segwriter_finish(vs_segwriter *w, const char *path, uint64_t raw_bytes,
     vs_buf_free(&docidx);
     vs_buf_free(&docrank);
     vs_buf_free(&meta);
+    vs_buf_free(&tlens);
     fw_align(f, 64);
     fw_flush(f, 1);
     f->data = 0;
@@ -808,6 +865,9 @@ vs_rc vs_segwriter_fork(vs_segwriter *w, const char *tmp_prefix, vs_segwriter **
     c->lens = w->lens ? w->lens : w->s[S_LENS].mem.p;
     c->n_passages = w->n_passages;
     c->n_docs = w->n_docs;
+    c->dfirst = w->dfirst;
+    c->dtlen = w->dtlen;
+    c->borrowed = 1;
     c->terms_started = 1;
     static const int part_sinks[] = { S_DICT, S_POSTINGS, S_POSITIONS };
     for (size_t i = 0; i < sizeof part_sinks / sizeof *part_sinks && rc == VS_OK; i++) {

@@ -39,6 +39,10 @@ uint32_t vs_segwriter_docs(const vs_segwriter *w);
 VS_MUST_CHECK vs_rc vs_segwriter_add_doc(vs_segwriter *w, const char *id, size_t id_len,
                                          const char *title, size_t title_len, const char *path,
                                          size_t path_len, uint32_t *doc, vs_err *err);
+/* Sets the last document's title length in indexed tokens (TLENS; 0 by default). Its title
+ * terms (VS_TITLE_PREFIX + term, segment.h) may then have a posting at its first passage, if it
+ * gets passages. */
+VS_MUST_CHECK vs_rc vs_segwriter_doc_title(vs_segwriter *w, uint32_t tlen, vs_err *err);
 /* Adds passage number *pid (0, 1, ...) to the last document, with its stored text and its
  * length in indexed tokens. */
 VS_MUST_CHECK vs_rc vs_segwriter_add_passage(vs_segwriter *w, const char *text, size_t len,

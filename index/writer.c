@@ -172,7 +172,19 @@ vs_rc vs_writer_open(const char *dir, int create, vs_writer **out, vs_err *err) 
     for (size_t i = 0; i < m.n_seg && rc == VS_OK; i++) {
         vs_wseg s;
         const vs_manifest_seg *ms = &m.seg[i];
-        if ((rc = open_seg(w, ms, &s, err)) != VS_OK) break;
+        vs_err e3;
+        vs_err_clear(&e3);
+        if ((rc = open_seg(w, ms, &s, &e3)) != VS_OK) {
+            /* an index of an older segment format: `build` replaces it (the next commit names
+             * none of its files, and removes them) */
+            if (rc == VS_EVERSION && create && strstr(e3.msg, "old segment format")) {
+                w->old_format = 1;
+                rc = VS_OK;
+                continue;
+            }
+            if (err) *err = e3;
+            break;
+        }
         if (s.ms.size != ms->size || s.ms.trailer_hash != ms->trailer_hash || s.ms.n_docs != ms->n_docs ||
             s.ms.n_passages != ms->n_passages || s.ms.total_len != ms->total_len) {
             rc = vs_err_set(err, VS_ECORRUPT, "index '%s' is inconsistent: '%s' is not the segment its MANIFEST names", dir, ms->name);

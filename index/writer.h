@@ -53,6 +53,8 @@ typedef struct vs_writer {
     char *dir;
     int lock_fd;
     int existed;                /* a MANIFEST was there when opened */
+    int old_format;             /* (create) a segment uses an older format: only a full rebuild can go on;
+                                   its segments are not loaded */
     vs_manifest man;            /* generation and configuration (its segment list is not used) */
     vs_wseg *seg;
     size_t n_seg, cap_seg;

@@ -57,7 +57,10 @@ static inline double clause_score(const model *m, double w, double idf, double p
     }
     return w * idf * (t / (t + bm25_norm(m, len)));
 }
-#define LEAF_SCORE(m, l, tf, len) clause_score((m), (l)->w, (l)->idf, (l)->pc, (tf), (len))
+/* A title leaf scores with the title field's statistics (avgtlen; its idf and pc come from N_T,
+ * df_T and the title tokens): `r` has both models, m (passages) and mt (titles). */
+#define LEAF_MODEL(r, l) ((l)->title ? &(r)->mt : &(r)->m)
+#define LEAF_SCORE(r, l, tf, len) clause_score(LEAF_MODEL(r, l), (l)->w, (l)->idf, (l)->pc, (tf), (len))
 
 /* A candidate hit. Its passage entry (doc, pno) and external id are read lazily: only a tie on
  * the score, --by doc, or the final hits need them, and most candidates never do. */
@@ -141,6 +144,7 @@ void vs_search_opts_default(vs_search_opts *o) {
     o->fb_docs = 10;
     o->fb_terms = 10;
     o->orig_weight = 0.5;
+    o->title_weight = VS_TITLE_WEIGHT;
 }
 
 /* a ranks before b: higher score, then smaller external id (bytes), then smaller passage no. */
@@ -266,6 +270,7 @@ static int cmp_cand_rank1(const void *a, const void *b) {
 
 typedef struct leaf {
     int phrase;
+    int title;                  /* a clause on the title field (terms looked up as VS_TITLE_PREFIX + t) */
     char *label;                /* the term, or the phrase's terms joined by spaces */
     size_t nt;                  /* terms (1 for a term leaf) */
     char **t;
@@ -289,6 +294,7 @@ typedef struct tnode {
 typedef struct query {
     leaf *lv;
     size_t nl, cap;
+    size_t nbody;               /* leaves before the title clauses add_title_clauses() added */
     tnode *root;
     tnode **nodes;              /* every node, for freeing */
     size_t nn, capn;
@@ -413,7 +419,7 @@ static int on_leaf_token(void *ctx, const vs_token *t) {
 
 static int on_free_token(void *ctx, const vs_token *t) {
     actx *a = ctx;
-    for (size_t i = 0; i < a->q->nl; i++) {
+    for (size_t i = 0; i < a->q->nl; i++) { /* only body leaves exist while the text is analysed */
         leaf *l = &a->q->lv[i];
         if (l->tl[0] == t->len && memcmp(l->t[0], t->term, t->len) == 0) {
             l->w += 1.0;
@@ -442,6 +448,69 @@ static vs_rc build_free(vs_index *ix, const char *text, int and_mode, query *q, 
     return VS_OK;
 }
 
+/* Leaves below a MUST_NOT (before mark() runs). */
+static void find_neg(const query *q, const tnode *t, int neg, uint8_t *out) {
+    if (t->leaf >= 0) {
+        out[t->leaf] |= (uint8_t)neg;
+        return;
+    }
+    for (size_t i = 0; i < t->n; i++) find_neg(q, t->kids[i], neg || t->occ[i] == VS_OCCUR_MUST_NOT, out);
+}
+
+/* --title-weight: each positive body clause (term or phrase, weight w) gets an optional title
+ * clause of weight title_weight * w on the same words, a SHOULD of the root (a leaf root becomes
+ * a BOOL first), after every other leaf; equal title clauses are merged (weights add). So free
+ * text "a b" becomes a b title:a title:b, and with --and the title clauses stay optional. */
+static vs_rc add_title_clauses(query *q, double title_weight, vs_err *err) {
+    size_t nb = q->nbody = q->nl;
+    if (!(title_weight > 0.0) || nb == 0) return VS_OK;
+    uint8_t *neg = calloc(nb, 1);
+    if (!neg) return vs_err_set(err, VS_ENOMEM, "out of memory");
+    find_neg(q, q->root, 0, neg);
+    /* A query near the clause limit (MAX_QTERMS) keeps its clauses and gets no title clause
+     * rather than failing: the limit is about the query the user typed. */
+    size_t want = 0;
+    for (size_t i = 0; i < nb; i++) want += !neg[i] && !q->lv[i].title && !q->lv[i].ignored;
+    if (nb + want > MAX_QTERMS) {
+        free(neg);
+        return VS_OK;
+    }
+    vs_rc rc = VS_OK;
+    if (q->root->leaf >= 0) {
+        tnode *b = tnode_new(q, -1, err), *old = q->root;
+        if (!b || (rc = tnode_add(b, old, VS_OCCUR_SHOULD, err)) != VS_OK) { free(neg); return b ? rc : err->rc; }
+        q->root = b;
+    }
+    for (size_t i = 0; i < nb && rc == VS_OK; i++) {
+        if (neg[i] || q->lv[i].title || q->lv[i].ignored) continue;
+        size_t k;
+        for (k = nb; k < q->nl; k++) { /* an equal title clause already added? */
+            const leaf *x = &q->lv[k], *y = &q->lv[i];
+            if (x->nt != y->nt) continue;
+            size_t j;
+            for (j = 0; j < x->nt; j++)
+                if (x->tl[j] != y->tl[j] || x->off[j] != y->off[j] || memcmp(x->t[j], y->t[j], x->tl[j]) != 0) break;
+            if (j == x->nt) break;
+        }
+        if (k < q->nl) {
+            q->lv[k].w += title_weight * q->lv[i].w;
+            continue;
+        }
+        leaf *l = leaf_new(q, err); /* may move q->lv */
+        if (!l) { rc = err->rc; break; }
+        const leaf *b = &q->lv[i];
+        l->w = title_weight * b->w;
+        l->title = 1;
+        for (size_t j = 0; j < b->nt && rc == VS_OK; j++) rc = leaf_push(l, b->t[j], b->tl[j], b->off[j], err);
+        if (rc == VS_OK) rc = leaf_finish(l, err);
+        tnode *x = rc == VS_OK ? tnode_new(q, (int)(q->nl - 1), err) : NULL;
+        if (rc == VS_OK && !x) rc = err->rc;
+        if (rc == VS_OK) rc = tnode_add(q->root, x, VS_OCCUR_SHOULD, err);
+    }
+    free(neg);
+    return rc;
+}
+
 /* Parse tree -> leaves (analyzed) + match tree. */
 static tnode *build_tree(vs_index *ix, const vs_qnode *n, query *q, vs_err *err) {
     if (n->kind == VS_Q_BOOL) {
@@ -453,14 +522,10 @@ static tnode *build_tree(vs_index *ix, const vs_qnode *n, query *q, vs_err *err)
         }
         return b;
     }
-    if (n->field == VS_FIELD_TITLE) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "the title field is not searchable in this index (at position %u): search the text without 'title:'", n->pos);
-        return null_err(err, VS_EUSAGE, msg);
-    }
     leaf *l = leaf_new(q, err);
     if (!l) return NULL;
     l->w = n->boost;
+    l->title = n->field == VS_FIELD_TITLE;
     actx a = { .l = l, .rc = VS_OK, .err = err };
     vs_rc rc = vs_index_analyze(ix, n->text, n->len, on_leaf_token, &a, err);
     if (rc == VS_OK) rc = a.rc;
@@ -515,6 +580,16 @@ static int matches(const query *q, const tnode *t, const uint8_t *bits) {
     return has_must || any_should;
 }
 
+/* Looks up leaf l's term j in segment s (a title leaf's as VS_TITLE_PREFIX + term). */
+static vs_rc leaf_lookup(vs_segment *s, const leaf *l, size_t j, vs_term_info *ti, int *found, vs_err *err) {
+    if (!l->title) return vs_segment_lookup(s, l->t[j], l->tl[j], ti, found, err);
+    char buf[1 + 65536];
+    if (l->tl[j] > 65535) { *found = 0; return VS_OK; } /* longer than any dictionary term */
+    buf[0] = VS_TITLE_PREFIX;
+    memcpy(buf + 1, l->t[j], l->tl[j]);
+    return vs_segment_lookup(s, buf, l->tl[j] + 1, ti, found, err);
+}
+
 static vs_rc lookup_leaves(vs_index *ix, query *q, vs_term_info **tis, int **found, vs_err *err) {
     size_t ns = ix->n_seg, total = 0;
     for (size_t i = 0; i < q->nl; i++) total += q->lv[i].nt;
@@ -529,16 +604,17 @@ static vs_rc lookup_leaves(vs_index *ix, query *q, vs_term_info **tis, int **fou
         for (size_t j = 0; j < l->nt; j++, k++) {
             uint64_t df = 0, cf = 0;
             for (size_t s = 0; s < ns; s++) {
-                vs_rc rc = vs_segment_lookup(ix->seg[s], l->t[j], l->tl[j], &(*tis)[k * ns + s], &(*found)[k * ns + s], err);
+                vs_rc rc = leaf_lookup(ix->seg[s], l, j, &(*tis)[k * ns + s], &(*found)[k * ns + s], err);
                 if (rc != VS_OK) return rc;
                 if ((*found)[k * ns + s]) {
                     df += (*tis)[k * ns + s].df;
                     cf += (*tis)[k * ns + s].cf;
                 }
             }
-            double N = (double)ix->N;
+            /* a title leaf: the title field's own N_T and tokens (Lucene's per-field statistics) */
+            double N = (double)(l->title ? ix->NT : ix->N);
             l->idf += log(1.0 + (N - (double)df + 0.5) / ((double)df + 0.5));
-            double pc = ((double)cf + 1.0) / ((double)ix->total_len + 1.0);
+            double pc = ((double)cf + 1.0) / ((double)(l->title ? ix->total_tlen : ix->total_len) + 1.0);
             if (pc < l->pc) l->pc = pc; /* a phrase is at most as likely as its rarest term */
             if (j == 0 || df < l->df) l->df = df;
             if (j == 0 || cf < l->cf) l->cf = cf;
@@ -561,6 +637,9 @@ typedef struct lcur {
     uint32_t **pos;             /* phrase: position buffers per term */
     uint32_t *pcap, *pn;
     double ub;
+    /* title leaf: its postings are documents (at their first passage: tfirst); the cursor
+     * visits every passage [tfirst, tend) of each, doc being the current one; tlen scores */
+    uint32_t tfirst, tend, tlen;
 } lcur;
 
 static void lc_free(lcur *c) {
@@ -605,47 +684,144 @@ static int phrase_freq(lcur *c) {
     return (int)freq;
 }
 
-/* Moves a phrase cursor to its first match >= target. */
-static uint32_t phrase_seek(lcur *c, uint32_t target) {
+/* The phrase's first match >= target (its frequency in c->tf); the term cursors move there. */
+static uint32_t phrase_find(lcur *c, uint32_t target) {
     size_t n = c->lf->nt;
     uint32_t d = target;
     for (;;) {
         int moved = 0;
         for (size_t j = 0; j < n; j++) {
             uint32_t x = vs_plist_seek(&c->pl[j], d);
-            if (x == VS_PLIST_END) return c->doc = VS_PLIST_END;
+            if (x == VS_PLIST_END) return VS_PLIST_END;
             if (x != d) { d = x; moved = 1; break; }
         }
         if (moved) continue;
         int f = phrase_freq(c);
         if (f < 0) {
             if (f == -2 && c->pl[0].rc == VS_OK) c->pl[0].rc = VS_ENOMEM;
-            return c->doc = VS_PLIST_END;
+            return VS_PLIST_END;
         }
         if (f > 0) {
             c->tf = (uint32_t)f;
-            return c->doc = d;
+            return d;
         }
-        if (d == UINT32_MAX - 1) return c->doc = VS_PLIST_END;
+        if (d == UINT32_MAX - 1) return VS_PLIST_END;
         d++;
     }
 }
 
+/* ---- title cursors: a document posting expanded into the document's passages ---- */
+
+/* The clause's own (document-level) postings: first match >= target, or the next one. */
+static inline uint32_t raw_seek(lcur *c, uint32_t target) {
+    return c->lf->phrase ? phrase_find(c, target) : vs_plist_seek(&c->pl[0], target);
+}
+
+static uint32_t title_fail(lcur *c, vs_rc rc) {
+    if (c->pl[0].rc == VS_OK) c->pl[0].rc = rc;
+    c->tend = 0;
+    return c->doc = VS_PLIST_END;
+}
+
+/* Puts the cursor on the document whose posting is x (its first passage), at passage
+ * max(x, target). `first`/`end`/`tl` describe target's document when known (first != x else). */
+static uint32_t title_land(lcur *c, uint32_t x, uint32_t target, uint32_t first, uint32_t end, uint32_t tl) {
+    if (x == VS_PLIST_END) {
+        c->tend = 0;
+        return c->doc = VS_PLIST_END;
+    }
+    if (x != first) {
+        vs_rc rc = vs_segment_doc_span(c->pl[0].s, x, &first, &end, &tl, &c->pl[0].err);
+        if (rc != VS_OK) return title_fail(c, rc);
+        if (first != x || tl == 0)
+            return title_fail(c, vs_err_set(&c->pl[0].err, VS_ECORRUPT, "'%s' is damaged: a title posting is not at a titled document's first passage",
+                                            vs_segment_name(c->pl[0].s)));
+    }
+    c->tfirst = x;
+    c->tend = end;
+    c->tlen = tl;
+    return c->doc = x < target ? target : x;
+}
+
+/* First passage >= target (> c->doc) of a document the clause matches in its title. */
+static uint32_t title_seek(lcur *c, uint32_t target) {
+    if (target < c->tend) return c->doc = target; /* still inside the current document */
+    if (target >= vs_segment_get_meta(c->pl[0].s)->n_passages) {
+        c->tend = 0;
+        return c->doc = VS_PLIST_END;
+    }
+    uint32_t first, end, tl;
+    vs_rc rc = vs_segment_doc_span(c->pl[0].s, target, &first, &end, &tl, &c->pl[0].err);
+    if (rc != VS_OK) return title_fail(c, rc);
+    /* the document holding target starts at first: a posting there covers target; any later
+     * posting is a later document's, beyond target */
+    return title_land(c, raw_seek(c, first), target, first, end, tl);
+}
+
+static uint32_t title_next(lcur *c) {
+    if (c->doc + 1 < c->tend) return ++c->doc;
+    uint32_t x = c->lf->phrase ? phrase_find(c, c->tfirst + 1) : vs_plist_next(&c->pl[0]);
+    return title_land(c, x, 0, UINT32_MAX, 0, 0);
+}
+
 static inline uint32_t lc_seek(lcur *c, uint32_t target) {
     if (c->doc >= target) return c->doc;
+    if (c->lf->title) return title_seek(c, target);
     if (!c->lf->phrase) return c->doc = vs_plist_seek(&c->pl[0], target);
-    return phrase_seek(c, target);
+    return c->doc = phrase_find(c, target);
 }
 
 static inline uint32_t lc_next(lcur *c) {
     if (c->doc == VS_PLIST_END) return VS_PLIST_END;
+    if (c->lf->title) return title_next(c);
     if (!c->lf->phrase) return c->doc = vs_plist_next(&c->pl[0]);
-    return phrase_seek(c, c->doc + 1);
+    return c->doc = phrase_find(c, c->doc + 1);
 }
+
+/* The length c's contribution is scored with at its current passage (len: the passage's). */
+static inline uint32_t lc_len(const lcur *c, uint32_t len) { return c->lf->title ? c->tlen : len; }
 
 static inline uint32_t lc_tf(const lcur *c) { return c->lf->phrase ? c->tf : vs_plist_tf(&c->pl[0]); }
 
+static int raw_bound(lcur *c, uint32_t target, uint32_t *bt, uint32_t *bl, uint32_t *last);
+
+/* Bound data (max tf, min length, last id covered) of the block holding target. A title
+ * clause's block is the one holding the posting of target's document (its first passage):
+ * the bound then covers every passage up to `last` (a document's first passage). */
 static int lc_bound(lcur *c, uint32_t target, uint32_t *bt, uint32_t *bl, uint32_t *last) {
+    if (c->lf->title) {
+        if (c->doc == VS_PLIST_END) return 0;
+        if (target < c->tend) {
+            target = c->tfirst;
+        } else {
+            if (target >= vs_segment_get_meta(c->pl[0].s)->n_passages) return 0;
+            uint32_t end, tl;
+            vs_rc rc = vs_segment_doc_span(c->pl[0].s, target, &target, &end, &tl, &c->pl[0].err);
+            if (rc != VS_OK) {
+                title_fail(c, rc);
+                return 0;
+            }
+        }
+    }
+    if (!c->lf->title) return raw_bound(c, target, bt, bl, last);
+    if (!raw_bound(c, target, bt, bl, last)) return 0;
+    /* `last` is a document's first passage: the bound covers that document's other passages too */
+    if (*last == c->tfirst) {
+        *last = c->tend - 1;
+    } else {
+        uint32_t first, end, tl;
+        vs_rc rc = vs_segment_doc_span(c->pl[0].s, *last, &first, &end, &tl, &c->pl[0].err);
+        if (rc != VS_OK) {
+            title_fail(c, rc);
+            return 0;
+        }
+        *last = end - 1;
+    }
+    return 1;
+}
+
+/* Block bound data of the clause's own (document-level for a title clause) postings. */
+static int raw_bound(lcur *c, uint32_t target, uint32_t *bt, uint32_t *bl, uint32_t *last) {
     if (!c->lf->phrase) return vs_plist_block_bound(&c->pl[0], target, bt, bl, last);
     uint32_t t = UINT32_MAX, l = 0, e = UINT32_MAX;
     for (size_t j = 0; j < c->lf->nt; j++) {
@@ -682,7 +858,7 @@ typedef struct run {
     vs_index *ix;
     query *q;
     const vs_search_opts *o;
-    model m;
+    model m, mt;                /* passages; the title field */
     topk t;
     bydoc bd;
     uint64_t scored;
@@ -758,7 +934,7 @@ static inline vs_rc plen(run *r, uint32_t d, uint32_t *len, vs_err *err) {
 
 /* Scores leaf cursor x at d (it is there) into the candidate. */
 static inline double take(run *r, lcur *x, uint32_t len) {
-    double v = LEAF_SCORE(&r->m, x->lf, lc_tf(x), len);
+    double v = LEAF_SCORE(r, x->lf, lc_tf(x), lc_len(x, len));
     r->c[x->li] = v;
     r->bits[x->li] = 1;
     r->touched[r->ntouched++] = x->li;
@@ -772,7 +948,7 @@ static inline int block_ub(run *r, lcur *x, uint32_t target, double *ub, uint32_
     if (!x->bb_valid || target > x->bb_last) {
         uint32_t bt, bl, last;
         if (!lc_bound(x, target, &bt, &bl, &last)) return 0;
-        double u = LEAF_SCORE(&r->m, x->lf, bt, bl) * (1.0 + 1e-9);
+        double u = LEAF_SCORE(r, x->lf, bt, bl) * (1.0 + 1e-9);
         x->bb = u < x->ub ? u : x->ub;
         x->bb_last = last;
         x->bb_valid = 1;
@@ -908,7 +1084,7 @@ static vs_rc run_single(run *r, vs_err *err) {
             uint32_t d = pl->docs[i], len;
             vs_rc rc = plen(r, d, &len, err);
             if (rc != VS_OK) return rc;
-            double score = LEAF_SCORE(&r->m, l, pl->tfs[i], len);
+            double score = LEAF_SCORE(r, l, pl->tfs[i], len);
             r->scored++;
             if (score < topk_threshold(&r->t)) continue;
             if (vs_index_is_deleted(r->ix, r->seg, d)) continue;
@@ -990,12 +1166,12 @@ static vs_rc retrieve(run *r, const vs_term_info *tis, const int *found, vs_err 
                 c->pcap = calloc(l->nt, sizeof *c->pcap);
                 c->pn = calloc(l->nt, sizeof *c->pn);
                 if (!c->pos || !c->pcap || !c->pn) { rc = vs_err_set(err, VS_ENOMEM, "out of memory"); break; }
-                c->doc = 0;
-                phrase_seek(c, 0);
+                c->doc = phrase_find(c, 0);
             } else {
                 c->doc = c->pl[0].doc;
             }
-            c->ub = LEAF_SCORE(&r->m, l, c->max_tf, c->min_len) * (1.0 + 1e-9);
+            if (l->title) title_land(c, c->doc, 0, UINT32_MAX, 0, 0);
+            c->ub = LEAF_SCORE(r, l, c->max_tf, c->min_len) * (1.0 + 1e-9);
             if (!l->neg) {
                 /* insertion sort by ub ascending (ties keep query order) */
                 for (size_t x = r->npos - 1; x > 0 && r->pos_c[x - 1].ub > r->pos_c[x].ub; x--) {
@@ -1008,7 +1184,7 @@ static vs_rc retrieve(run *r, const vs_term_info *tis, const int *found, vs_err 
         if (rc == VS_OK && !missing_req && r->npos > 0) {
             double acc = 0;
             for (size_t i = 0; i < r->npos; i++) r->prefix[i] = acc += r->pos_c[i].ub;
-            if (q->nl == 1 && r->npos == 1 && !r->pos_c[0].lf->phrase) rc = run_single(r, err);
+            if (q->nl == 1 && r->npos == 1 && !r->pos_c[0].lf->phrase && !r->pos_c[0].lf->title) rc = run_single(r, err);
             else rc = any_req ? run_required(r, err) : run_union(r, err);
         }
         for (size_t i = 0; i < r->npos; i++) {
@@ -1173,19 +1349,20 @@ static vs_rc rm3_expand(run *r, const query *orig, query *out, vs_err *err) {
         size_t keep = f.n < r->o->fb_terms ? f.n : r->o->fb_terms;
         double rs = 0.0, qs = 0.0;
         for (size_t j = 0; j < keep; j++) rs += f.v[j].w;
-        for (size_t j = 0; j < orig->nl; j++) qs += orig->lv[j].w;
+        size_t nb = orig->nbody; /* the title clauses of --title-weight are added again afterwards */
+        for (size_t j = 0; j < nb; j++) qs += orig->lv[j].w;
         double a = r->o->orig_weight;
         /* the original terms first (their order), then expansion terms by weight */
-        for (size_t j = 0; rc == VS_OK && j < orig->nl + keep; j++) {
+        for (size_t j = 0; rc == VS_OK && j < nb + keep; j++) {
             const char *t;
             size_t len;
             double w;
-            if (j < orig->nl) {
+            if (j < nb) {
                 t = orig->lv[j].t[0];
                 len = orig->lv[j].tl[0];
                 w = a * orig->lv[j].w / qs;
             } else {
-                const fbterm *x = &f.v[j - orig->nl];
+                const fbterm *x = &f.v[j - nb];
                 if (!(rs > 0.0 && x->w > 0.0)) continue;
                 t = x->t;
                 len = x->len;
@@ -1290,7 +1467,7 @@ static vs_rc fill_hit(run *rn, const cand *c, const vs_doc_info *dip, vs_results
         size_t nh = 0;
         for (size_t i = 0; i < rn->q->nl; i++) {
             const leaf *l = &rn->q->lv[i];
-            if (l->neg || l->ignored) continue;
+            if (l->neg || l->ignored || l->title) continue; /* title clauses match the title, not the text */
             for (size_t j = 0; j < l->nt && nh < MAX_QTERMS; j++) hl[nh++] = l->t[j];
         }
         if ((rc = vs_snippet_make(ix, h->text, text->len, hl, nh, h, err)) != VS_OK) return rc;
@@ -1307,6 +1484,16 @@ static vs_rc fill_hit(run *rn, const cand *c, const vs_doc_info *dip, vs_results
             ex[i].df = (uint32_t)l->df;
             ex[i].cf = l->cf;
             ex[i].idf = o->model == VS_MODEL_QL ? l->pc : l->idf;
+            ex[i].title = l->title;
+            ex[i].N = l->title ? ix->NT : ix->N;
+            ex[i].avglen = l->title ? ix->avgtlen : ix->avglen;
+            ex[i].len = plen;
+            uint32_t tfirst = c->pid, tl = 0;
+            if (l->title) { /* the title of the hit's document */
+                uint32_t end;
+                if ((rc = vs_segment_doc_span(s, c->pid, &tfirst, &end, &tl, err)) != VS_OK) return rc;
+                ex[i].len = tl;
+            }
             if (l->ignored || l->neg) continue;
             /* tf: re-read this passage through a fresh cursor of the clause */
             lcur cc;
@@ -1320,16 +1507,15 @@ static vs_rc fill_hit(run *rn, const cand *c, const vs_doc_info *dip, vs_results
             for (size_t j = 0; ok && j < l->nt; j++) {
                 vs_term_info ti;
                 int found = 0;
-                if ((rc = vs_segment_lookup(s, l->t[j], l->tl[j], &ti, &found, err)) != VS_OK) { lc_free(&cc); return rc; }
+                if ((rc = leaf_lookup(s, l, j, &ti, &found, err)) != VS_OK) { lc_free(&cc); return rc; }
                 if (!found || vs_plist_open(&cc.pl[j], s, &ti) != VS_OK) ok = 0;
             }
             if (ok) {
-                cc.doc = 0;
-                if (l->phrase) phrase_seek(&cc, c->pid);
-                else cc.doc = vs_plist_seek(&cc.pl[0], c->pid);
-                if (cc.doc == c->pid) {
+                /* a title clause's posting is at the document's first passage */
+                cc.doc = l->phrase ? phrase_find(&cc, tfirst) : vs_plist_seek(&cc.pl[0], tfirst);
+                if (cc.doc == tfirst) {
                     ex[i].tf = lc_tf(&cc);
-                    ex[i].contribution = LEAF_SCORE(&rn->m, l, ex[i].tf, plen);
+                    ex[i].contribution = LEAF_SCORE(rn, l, ex[i].tf, ex[i].len);
                 }
                 rc = lc_rc(&cc, err);
             }
@@ -1366,9 +1552,10 @@ vs_rc vs_search(vs_index *ix, const char *text, const vs_search_opts *o, vs_resu
     int *found = NULL;
     run rn = { .ix = ix, .o = o };
     rn.t.ix = ix;
-    double norm_cache[NORM_CACHE];
-    for (size_t i = 0; i < NORM_CACHE; i++) norm_cache[i] = -1.0;
+    double norm_cache[NORM_CACHE], tnorm_cache[NORM_CACHE];
+    for (size_t i = 0; i < NORM_CACHE; i++) norm_cache[i] = tnorm_cache[i] = -1.0;
     rn.m = (model){ o->model, o->k1, o->b, ix->avglen, o->mu, norm_cache };
+    rn.mt = (model){ o->model, o->k1, o->b, ix->avgtlen, o->mu, tnorm_cache };
     uint32_t kmax = o->k > o->fb_docs ? o->k : o->fb_docs;
     /* room for the lazy top-k of large k (2k entries); the heap (k) if that much is not there */
     if (kmax >= TOPK_LAZY_MIN && (rn.t.h = malloc(2 * (size_t)kmax * sizeof *rn.t.h)) != NULL) rn.t.cap = 2 * (size_t)kmax;
@@ -1382,6 +1569,7 @@ vs_rc vs_search(vs_index *ix, const char *text, const vs_search_opts *o, vs_resu
             rc = build_free(ix, text, o->and_mode, &q, err);
         }
     }
+    if (rc == VS_OK) rc = add_title_clauses(&q, o->title_weight, err);
     if (rc == VS_OK) {
         mark(&q, q.root, 0, 1);
         rc = lookup_leaves(ix, &q, &tis, &found, err);
@@ -1390,8 +1578,10 @@ vs_rc vs_search(vs_index *ix, const char *text, const vs_search_opts *o, vs_resu
     if (rc == VS_OK && o->rm3 && q.nl > 0) {
         int flat = q.root->leaf < 0;
         for (size_t i = 0; flat && i < q.root->n; i++)
-            if (q.root->kids[i]->leaf < 0 || q.root->occ[i] != VS_OCCUR_SHOULD || q.lv[q.root->kids[i]->leaf].phrase) flat = 0;
-        if (!flat) rc = vs_err_set(err, VS_EUSAGE, "RM3 expands plain bag-of-words queries only (no phrases, operators or --and)");
+            if (q.root->kids[i]->leaf < 0 || q.root->occ[i] != VS_OCCUR_SHOULD || q.lv[q.root->kids[i]->leaf].phrase ||
+                (q.lv[q.root->kids[i]->leaf].title && (size_t)q.root->kids[i]->leaf < q.nbody))
+                flat = 0;
+        if (!flat) rc = vs_err_set(err, VS_EUSAGE, "RM3 expands plain bag-of-words queries only (no phrases, operators, title: clauses or --and)");
         vs_search_opts fo = *o;
         fo.k = o->fb_docs;
         rn.o = &fo;
@@ -1403,6 +1593,7 @@ vs_rc vs_search(vs_index *ix, const char *text, const vs_search_opts *o, vs_resu
         free(found);
         tis = NULL;
         found = NULL;
+        if (rc == VS_OK) rc = add_title_clauses(&ex, o->title_weight, err);
         if (rc == VS_OK) {
             use = &ex;
             mark(&ex, ex.root, 0, 1);
@@ -1425,14 +1616,18 @@ vs_rc vs_search(vs_index *ix, const char *text, const vs_search_opts *o, vs_resu
         for (size_t i = 0; rc == VS_OK && i < use->nl; i++) {
             const leaf *l = &use->lv[i];
             const char *lab = l->ignored ? "" : l->label;
-            if (l->phrase) {
-                size_t n = strlen(lab);
-                char *t = malloc(n + 3);
-                if (t) { t[0] = '"'; memcpy(t + 1, lab, n); t[n + 1] = '"'; t[n + 2] = '\0'; }
-                terms[i] = t;
-            } else {
-                terms[i] = strdup(lab);
+            /* title clauses are labelled title:word, title:"a b" */
+            const char *fp = l->title ? "title:" : "";
+            size_t n = strlen(lab), f = strlen(fp), qq = l->phrase ? 1 : 0;
+            char *t = malloc(f + n + 2 * qq + 1);
+            if (t) {
+                memcpy(t, fp, f);
+                if (qq) t[f] = '"';
+                memcpy(t + f + qq, lab, n);
+                if (qq) t[f + qq + n] = '"';
+                t[f + n + 2 * qq] = '\0';
             }
+            terms[i] = t;
             if (!terms[i]) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
             w[i] = l->w;
             r->n_terms = i + 1;

@@ -12,6 +12,7 @@
 
 #include "catalog.h"
 #include "delfile.h"
+#include "ixread.h"
 #include "manifest.h"
 #include "vsearch.h"
 #include "writer.h"
@@ -136,6 +137,11 @@ static const char *const queries[] = {
     "cocoa prices", "bank rates interest", "trade deficit", "oil", "gold silver dollar", "said", "harvest rain port",
     "merger dividend shares profit", "budget inflation government minister",
 };
+/* the title field, in the query language (default --title-weight applies to the queries above) */
+static const char *const tqueries[] = {
+    "title:cocoa", "title:\"gold silver\" oil", "+title:bank +rates", "title:market^2 -title:prices trade",
+    "title:harvest OR title:report", "+title:oil +crude",
+};
 
 /* Every query's top 40 (doc, passage, exact score, title) as text; also runs `check`. */
 static char *answers(const char *idx_rel) {
@@ -158,6 +164,18 @@ static char *answers(const char *idx_rel) {
         for (size_t i = 0; i < r->n; i++) {
             int n = snprintf(line, sizeof line, "%zu %s %u %.17g %s N=%" PRIu64 "\n", q, r->hits[i].doc, r->hits[i].passage,
                              r->hits[i].score, r->hits[i].title, r->N);
+            vs_buf_put(&out, line, (size_t)n, &rc);
+        }
+        vs_results_free(r);
+    }
+    so.syntax = 1;
+    for (size_t q = 0; q < sizeof tqueries / sizeof *tqueries; q++) {
+        vs_results *r;
+        assert_int_equal(vs_search(x, tqueries[q], &so, &r, &err), VS_OK);
+        char line[512];
+        for (size_t i = 0; i < r->n; i++) {
+            int n = snprintf(line, sizeof line, "t%zu %s %u %.17g %s NT=%" PRIu64 "\n", q, r->hits[i].doc, r->hits[i].passage,
+                             r->hits[i].score, r->hits[i].title, x->NT);
             vs_buf_put(&out, line, (size_t)n, &rc);
         }
         vs_results_free(r);

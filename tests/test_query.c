@@ -4,8 +4,10 @@
  *    and by document), the pruned top-k equals the exhaustive top-k: same hits in the same
  *    order, bit-identical scores. Over a generated news collection (bin/vs-gencorpus) and
  *    Reuters-21578 when the shared corpora are present.
+ *    Title clauses (title:word, title:"a b", under +/-/boosts) and --title-weight are mixed in.
  *  - phrases: every phrase query's hits are exactly the passages a brute-force scan of the
- *    analyzed tokens finds (Reuters).
+ *    analyzed tokens finds (Reuters); every title phrase's hits are exactly the passages of the
+ *    documents whose analyzed title has it.
  *  - the query language end to end on the sample article. */
 #include "testutil.h"
 
@@ -45,8 +47,21 @@ static vs_index *build(const char *const *paths, size_t n, const char *name) {
     return x;
 }
 
-/* Words of a random passage, as typed (letters only). */
-static size_t random_words(vs_index *ix, char words[][32], size_t max) {
+/* Letters-only words of text appended to words[*nw..max). */
+static void add_words(const char *p, const char *end, char words[][32], size_t *nw, size_t max) {
+    while (p < end && *nw < max) {
+        while (p < end && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) p++;
+        size_t n = 0;
+        while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
+            if (n < 31) words[*nw][n++] = *p;
+            p++;
+        }
+        if (n) { words[*nw][n] = '\0'; (*nw)++; }
+    }
+}
+
+/* Words of a random passage's title (*nt of them, first), then of its text, as typed. */
+static size_t random_words_t(vs_index *ix, char words[][32], size_t max, size_t *nt) {
     vs_buf t = VS_BUF_INIT;
     vs_err err;
     size_t nw = 0;
@@ -54,17 +69,15 @@ static size_t random_words(vs_index *ix, char words[][32], size_t max) {
         size_t s = rnd() % ix->n_seg;
         const vs_segment_meta *m = vs_segment_get_meta(ix->seg[s]);
         uint32_t pid = rnd() % m->n_passages;
-        assert_int_equal(vs_segment_text(ix->seg[s], pid, &t, &err), VS_OK);
+        vs_passage_info pi;
+        vs_doc_info di;
+        assert_int_equal(vs_segment_passage(ix->seg[s], pid, &pi, &err), VS_OK);
+        assert_int_equal(vs_segment_doc(ix->seg[s], pi.doc, &di, &err), VS_OK);
         nw = 0;
-        for (const char *p = (const char *)t.p; *p && nw < max;) {
-            while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) p++;
-            size_t n = 0;
-            while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
-                if (n < 31) words[nw][n++] = *p;
-                p++;
-            }
-            if (n) { words[nw][n] = '\0'; nw++; }
-        }
+        add_words(di.title, di.title + di.title_len, words, &nw, max / 2);
+        *nt = nw;
+        assert_int_equal(vs_segment_text(ix->seg[s], pid, &t, &err), VS_OK);
+        add_words((const char *)t.p, (const char *)t.p + t.len, words, &nw, max);
     }
     vs_buf_free(&t);
     return nw;
@@ -82,11 +95,14 @@ static void property(vs_index *ix, int nqueries) {
     char words[256][32], q[1024];
     uint64_t pruned = 0, exhaustive = 0;
     for (int i = 0; i < nqueries; i++) {
-        size_t nw = random_words(ix, words, 256);
+        size_t ntw = 0;
+        size_t nw = random_words_t(ix, words, 256, &ntw);
         if (nw < 2) continue;
         vs_search_opts so;
         vs_search_opts_default(&so);
         so.snippets = 0;
+        static const double tws[] = { 0.0, 0.4, 1.7 };
+        so.title_weight = tws[rnd() % 3];
         so.k = ks[rnd() % 4];
         so.by_doc = rnd() % 4 == 0;
         int kind = (int)(rnd() % 4); /* 0 OR, 1 AND, 2/3 query language */
@@ -103,6 +119,13 @@ static void property(vs_index *ix, int nqueries) {
             so.and_mode = kind == 3;
             for (size_t j = 0; j < nt; j++) {
                 uint32_t c = rnd() % 6, w = rnd() % nw;
+                /* one clause in three on the title field, mostly with the title's words */
+                int title = rnd() % 3 == 0;
+                if (title && ntw > 0 && rnd() % 4 != 0) w = rnd() % ntw;
+                if (title && c == 1 && j == 0) c = 4;
+                if (title && c == 1) { strcat(q, "-title:"); strcat(q, words[w]); strcat(q, " "); continue; }
+                if (title && c == 2) { strcat(q, "+title:"); strcat(q, words[w]); strcat(q, " "); continue; }
+                if (title) strcat(q, "title:");
                 if (c == 0 && w + 1 < nw) { /* a phrase of two or three consecutive words */
                     strcat(q, "\"");
                     strcat(q, words[w]);
@@ -261,6 +284,7 @@ static void test_phrases_brute_force(void **state) {
         vs_search_opts_default(&so);
         so.syntax = 1;
         so.snippets = 0;
+        so.title_weight = 0; /* the text's phrase matches only */
         so.k = 100000;
         vs_results *r = run(ix, q, &so);
         if (r->n != nwant) fail_msg("%s: %zu hits, brute force finds %zu", q, r->n, nwant);
@@ -283,6 +307,108 @@ static void test_phrases_brute_force(void **state) {
     assert_true(checked >= 50);
     for (uint32_t pid = 0; pid < m->n_passages; pid++) toks_free(&all[pid]);
     free(all);
+    vs_index_close(ix);
+}
+
+
+/* title:"a b" against a brute-force scan of the analyzed titles: the hits (by document) are
+ * exactly the documents with passages whose title has the phrase (Reuters TITLE elements). */
+static void test_title_phrases_brute_force(void **state) {
+    (void)state;
+    const char *c = tu_corpora();
+    TU_SKIP_NO_CORPORA(c);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/reuters21578-sgml", c);
+    const char *paths[] = { p };
+    vs_index *ix = build(paths, 1, "rix3");
+    vs_err err;
+    vs_segment *sg = ix->seg[0];
+    const vs_segment_meta *m = vs_segment_get_meta(sg);
+    toks *all = calloc(m->n_docs, sizeof *all);
+    uint8_t *has = calloc(m->n_docs, 1);
+    uint64_t ntitled = 0;
+    for (uint32_t d = 0; d < m->n_docs; d++) {
+        vs_doc_info di;
+        assert_int_equal(vs_segment_doc(sg, d, &di, &err), VS_OK);
+        has[d] = di.n_passages > 0;
+        assert_int_equal(vs_index_analyze(ix, di.title, di.title_len, collect, &all[d], &err), VS_OK);
+        uint32_t tl;
+        assert_int_equal(vs_segment_tlen(sg, d, &tl, &err), VS_OK);
+        assert_int_equal(tl, has[d] ? all[d].n : 0); /* TLENS = analyzed title tokens */
+        ntitled += has[d] && all[d].n > 0;
+    }
+    assert_int_equal(ix->NT, ntitled);
+    assert_true(ntitled > 15000);
+    int checked = 0, multi = 0;
+    for (int i = 0; i < 200; i++) {
+        uint32_t d0 = rnd() % m->n_docs;
+        toks *k = &all[d0];
+        size_t len = 1 + rnd() % 3;
+        if (!has[d0] || k->n < len) continue;
+        size_t at = rnd() % (k->n - len + 1);
+        int adjacent = 1;
+        for (size_t j = 1; j < len; j++) adjacent &= k->pos[at + j] == k->pos[at] + j;
+        if (!adjacent) continue;
+        char q[600] = "title:\"";
+        for (size_t j = 0; j < len; j++) {
+            if (j) strcat(q, " ");
+            strcat(q, k->t[at + j]);
+        }
+        strcat(q, "\"");
+        toks back = { 0 };
+        assert_int_equal(vs_index_analyze(ix, q + 6, strlen(q + 6), collect, &back, &err), VS_OK);
+        int same = back.n == len;
+        for (size_t j = 0; same && j < len; j++) same = strcmp(back.t[j], k->t[at + j]) == 0 && back.pos[j] == j;
+        toks_free(&back);
+        if (!same) continue;
+        uint8_t *want = calloc(m->n_docs, 1);
+        size_t nwant = 0;
+        for (uint32_t d = 0; d < m->n_docs; d++) {
+            toks *y = &all[d];
+            if (!has[d]) continue;
+            for (size_t a = 0; a + len <= y->n && !want[d]; a++) {
+                size_t j = 0;
+                while (j < len && strcmp(y->t[a + j], k->t[at + j]) == 0 && y->pos[a + j] == y->pos[a] + j) j++;
+                if (j == len) want[d] = 1;
+            }
+            nwant += want[d];
+        }
+        vs_search_opts so;
+        vs_search_opts_default(&so);
+        so.syntax = 1;
+        so.snippets = 0;
+        so.by_doc = 1;
+        so.title_weight = 0;
+        so.k = 100000;
+        vs_results *r = run(ix, q, &so);
+        if (r->n != nwant) fail_msg("%s: %zu documents, brute force finds %zu", q, r->n, nwant);
+        for (size_t h = 0; h < r->n; h++) {
+            uint32_t d;
+            int found;
+            assert_int_equal(vs_segment_find_doc(sg, r->hits[h].doc, strlen(r->hits[h].doc), &d, &found, &err), VS_OK);
+            if (!want[d]) fail_msg("%s: %s does not have it in its title", q, r->hits[h].doc);
+        }
+        vs_results_free(r);
+        free(want);
+        checked++;
+        multi += len > 1;
+    }
+    print_message("title phrases checked: %d (%d of 2-3 words)\n", checked, multi);
+    assert_true(checked >= 100 && multi >= 40);
+    /* Reuters' "BAHIA COCOA REVIEW" is found through its title */
+    vs_search_opts so;
+    vs_search_opts_default(&so);
+    so.syntax = 1;
+    so.by_doc = 1;
+    so.k = 1000;
+    vs_results *r = run(ix, "title:cocoa", &so);
+    int bahia = 0;
+    for (size_t h = 0; h < r->n; h++) bahia |= strcmp(r->hits[h].title, "BAHIA COCOA REVIEW") == 0;
+    assert_true(bahia);
+    vs_results_free(r);
+    for (uint32_t d = 0; d < m->n_docs; d++) toks_free(&all[d]);
+    free(all);
+    free(has);
     vs_index_close(ix);
 }
 
@@ -320,7 +446,21 @@ static void test_language_on_sample(void **state) {
     vs_err err;
     assert_int_equal(vs_search(ix, "(trade", &so, &r, &err), VS_EUSAGE);
     assert_string_equal(err.msg, "unbalanced '(': no matching ')' at position 1");
-    assert_int_equal(vs_search(ix, "title:putin", &so, &r, &err), VS_EUSAGE);
+    /* the title field: every passage of the article (its title has Putin), whatever its text */
+    so.k = 1000;
+    so.title_weight = 0;
+    r = run(ix, "title:putin", &so);
+    vs_results *all = run(ix, "title:uzbekistan OR uzbekistan OR NOT zzzz", &so);
+    assert_true(r->n > 10);
+    for (size_t i = 0; i < r->n; i++) assert_int_equal(r->hits[i].passage, i + 1);
+    vs_results_free(r);
+    vs_results_free(all);
+    r = run(ix, "title:\"putin in uzbekistan\"", &so);
+    assert_true(r->n > 10);
+    vs_results_free(r);
+    r = run(ix, "title:\"uzbekistan putin\"", &so);
+    assert_int_equal(r->n, 0);
+    vs_results_free(r);
     vs_index_close(ix);
 }
 
@@ -330,6 +470,7 @@ int main(void) {
         cmocka_unit_test(test_property_generated),
         cmocka_unit_test(test_property_reuters),
         cmocka_unit_test(test_phrases_brute_force),
+        cmocka_unit_test(test_title_phrases_brute_force),
     };
     return cmocka_run_group_tests_name("query", tests, setup, teardown);
 }

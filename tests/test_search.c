@@ -269,10 +269,115 @@ static void test_reuters_sgml(void **state) {
     vs_index_close(x);
 }
 
+
+/* The title field: BM25 with the title's own statistics (Lucene's per-field N, df, avglen),
+ * added to every passage of the document, worked out by hand. */
+static vs_results *tsearch(vs_index *ix, const char *q, int syntax, double tw, int and_m) {
+    vs_search_opts so;
+    vs_search_opts_default(&so);
+    so.syntax = syntax;
+    so.title_weight = tw;
+    so.and_mode = and_m;
+    so.k = 100;
+    so.explain = 1;
+    vs_results *r;
+    vs_err err;
+    if (vs_search(ix, q, &so, &r, &err) != VS_OK) fail_msg("search '%s': %s", q, err.msg);
+    return r;
+}
+
+static void test_title_bm25_hand_computed(void **state) {
+    (void)state;
+    char c[128], ix[128];
+    snprintf(c, sizeof c, "%s/tt", tmpdir);
+    snprintf(ix, sizeof ix, "%s/ttix", tmpdir);
+    mkdir(c, 0755);
+    /* titles (first line) and their indexed tokens:
+     * d1 "Cocoa Prices Rise" -> cocoa price rise (3), two passages
+     * d2 "Cocoa and cocoa"   -> cocoa cocoa (2: "and" is a stopword but keeps its position)
+     * d3 "Coffee"            -> coffe (1) */
+    write_file(c, "d1.txt", "Cocoa Prices Rise\n\nTraders said cocoa rose.\n\nRain helped the crop.\n");
+    write_file(c, "d2.txt", "Cocoa and cocoa\n\nNothing here.\n");
+    write_file(c, "d3.txt", "Coffee\n\nCocoa futures.\n");
+    vs_index *x = build_open(c, ix, 0);
+    /* N_T = 3, avgtlen = 6 / 3 = 2, df_T(cocoa) = 2: idf = ln(1 + (3 - 2 + 0.5) / (2 + 0.5)) = ln(1.6)
+     * d2: tf 2, tlen 2: 2 / (2 + 0.9 * (0.6 + 0.4 * 2 / 2)) = 2 / 2.9
+     * d1: tf 1, tlen 3: 1 / (1 + 0.9 * (0.6 + 0.4 * 3 / 2)) = 1 / 2.08, on both passages */
+    vs_results *r = tsearch(x, "title:cocoa", 1, 0.0, 0);
+    double idf = log(1.6);
+    assert_int_equal(r->n, 3);
+    assert_non_null(strstr(r->hits[0].doc, "d2.txt"));
+    assert_true(fabs(r->hits[0].score - idf * 2.0 / 2.9) < 1e-12);
+    assert_non_null(strstr(r->hits[1].doc, "d1.txt"));
+    assert_int_equal(r->hits[1].passage, 1);
+    assert_non_null(strstr(r->hits[2].doc, "d1.txt"));
+    assert_int_equal(r->hits[2].passage, 2);
+    assert_true(fabs(r->hits[1].score - idf / 2.08) < 1e-12);
+    assert_true(r->hits[1].score == r->hits[2].score);
+    const vs_term_explain *e = &r->hits[1].explain[0];
+    assert_string_equal(e->term, "title:cocoa");
+    assert_true(e->title);
+    assert_int_equal(e->tf, 1);
+    assert_int_equal(e->df, 2);
+    assert_int_equal(e->len, 3);
+    assert_int_equal(e->N, 3);
+    assert_true(fabs(e->avglen - 2.0) < 1e-15);
+    assert_true(e->contribution == r->hits[1].score);
+    /* highlighting is the text's: a title clause marks nothing in it */
+    assert_int_equal(r->hits[1].n_marks, 0);
+    vs_results_free(r);
+    /* a title phrase: "cocoa price" only in d1; idf = ln(1.6) + ln(1 + 2.5 / 1.5); d2's
+     * "cocoa and cocoa" is not the phrase "cocoa cocoa" (the stopword keeps its position) */
+    r = tsearch(x, "title:\"cocoa prices\"", 1, 0.0, 0);
+    assert_int_equal(r->n, 2);
+    assert_true(fabs(r->hits[0].score - (idf + log(1.0 + 2.5 / 1.5)) / 2.08) < 1e-12);
+    vs_results_free(r);
+    r = tsearch(x, "title:\"cocoa cocoa\"", 1, 0.0, 0);
+    assert_int_equal(r->n, 0);
+    vs_results_free(r);
+    r = tsearch(x, "title:\"cocoa and cocoa\"", 1, 0.0, 0);
+    assert_int_equal(r->n, 1);
+    vs_results_free(r);
+    /* boost, and a title clause inside boolean structure */
+    r = tsearch(x, "title:cocoa^2 -title:rise", 1, 0.0, 0);
+    assert_int_equal(r->n, 1);
+    assert_true(fabs(r->hits[0].score - 2.0 * idf * 2.0 / 2.9) < 1e-12);
+    vs_results_free(r);
+    r = tsearch(x, "+title:cocoa +rain", 1, 0.0, 0);
+    assert_int_equal(r->n, 1);
+    assert_non_null(strstr(r->hits[0].doc, "d1.txt"));
+    assert_int_equal(r->hits[0].passage, 2);
+    vs_results_free(r);
+    /* --title-weight on free text: "cocoa" also scores title:cocoa with weight 0.5; d2 matches
+     * through its title alone (its text has no cocoa), with half the title-only score */
+    r = tsearch(x, "cocoa", 0, 0.5, 0);
+    assert_int_equal(r->n_terms, 2);
+    assert_string_equal(r->terms[1], "title:cocoa");
+    int seen_d2 = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const vs_hit *h = &r->hits[i];
+        assert_true(h->explain[0].contribution + h->explain[1].contribution == h->score);
+        if (strstr(h->doc, "d2.txt")) {
+            seen_d2 = 1;
+            assert_true(fabs(h->score - 0.5 * idf * 2.0 / 2.9) < 1e-12);
+        }
+    }
+    assert_true(seen_d2);
+    assert_int_equal(r->n, 4); /* d1 (2 passages), d2, d3 */
+    vs_results_free(r);
+    /* with --and the title clauses stay optional: d2 has no cocoa in its text */
+    r = tsearch(x, "cocoa", 0, 0.5, 1);
+    assert_int_equal(r->n, 2);
+    for (size_t i = 0; i < r->n; i++) assert_null(strstr(r->hits[i].doc, "d2.txt"));
+    vs_results_free(r);
+    vs_index_close(x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bm25_hand_computed),
         cmocka_unit_test(test_ties_by_external_id),
+        cmocka_unit_test(test_title_bm25_hand_computed),
         cmocka_unit_test(test_sample_article),
         cmocka_unit_test(test_reuters_xml),
         cmocka_unit_test(test_reuters_sgml),

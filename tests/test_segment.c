@@ -61,6 +61,68 @@ static void write_sample(const char *path) {
     vs_segwriter_free(w);
 }
 
+
+/* The title field at the segment level: TLENS and META's title counts, title postings only at
+ * the first passage of a titled document, bounds from title lengths, check. */
+static void test_title_terms(void **state) {
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/t.vsg", tmpdir);
+    vs_segwriter *w;
+    vs_err err;
+    assert_int_equal(vs_segwriter_new(&w, &err), VS_OK);
+    uint32_t doc, pid;
+    /* doc 0: passages 0-2, title length 4; doc 1: no passages (its title length is dropped);
+     * doc 2: passages 3-4, title length 2; doc 3: passage 5, no title */
+    const uint32_t np[4] = { 3, 0, 2, 1 }, tl[4] = { 4, 9, 2, 0 };
+    for (uint32_t d = 0; d < 4; d++) {
+        char id[8];
+        snprintf(id, sizeof id, "d%u", d);
+        assert_int_equal(vs_segwriter_add_doc(w, id, 2, "T", 1, "p", 1, &doc, &err), VS_OK);
+        if (tl[d]) assert_int_equal(vs_segwriter_doc_title(w, tl[d], &err), VS_OK);
+        for (uint32_t k = 0; k < np[d]; k++) assert_int_equal(vs_segwriter_add_passage(w, "x y", 3, 10 + k, &pid, &err), VS_OK);
+    }
+    uint32_t pids[2] = { 1, 3 }, tfs[2] = { 1, 2 }, pos[3] = { 0, 0, 1 };
+    /* a title posting must sit at a titled document's first passage */
+    assert_int_equal(vs_segwriter_add_term(w, "\x01" "bad", 4, 2, pids, tfs, pos, &err), VS_EINTERNAL);
+    pids[0] = 5;
+    assert_int_equal(vs_segwriter_add_term(w, "\x01" "bae", 4, 1, pids, tfs, pos, &err), VS_EINTERNAL); /* doc 3: no title */
+    pids[0] = 0;
+    tfs[1] = 3; /* more occurrences than the title has tokens */
+    assert_int_equal(vs_segwriter_add_term(w, "\x01" "baf", 4, 2, pids, tfs, pos, &err), VS_EINTERNAL);
+    tfs[1] = 2;
+    assert_int_equal(vs_segwriter_add_term(w, "\x01" "cocoa", 6, 2, pids, tfs, pos, &err), VS_OK);
+    pids[0] = 1; tfs[0] = 1;
+    assert_int_equal(vs_segwriter_add_term(w, "cocoa", 5, 1, pids, tfs, pos, &err), VS_OK);
+    assert_int_equal(vs_segwriter_finish(w, path, 1, &err), VS_OK);
+    vs_segwriter_free(w);
+    vs_segment *s;
+    assert_int_equal(vs_segment_open(path, &s, &err), VS_OK);
+    const vs_segment_meta *m = vs_segment_get_meta(s);
+    assert_int_equal(m->n_titled, 2);
+    assert_int_equal(m->title_len, 6);
+    uint32_t t;
+    for (uint32_t d = 0; d < 4; d++) {
+        assert_int_equal(vs_segment_tlen(s, d, &t, &err), VS_OK);
+        assert_int_equal(t, d == 0 ? 4 : d == 2 ? 2 : 0);
+    }
+    uint32_t first, end;
+    assert_int_equal(vs_segment_doc_span(s, 4, &first, &end, &t, &err), VS_OK);
+    assert_true(first == 3 && end == 5 && t == 2);
+    vs_term_info ti;
+    int found;
+    assert_int_equal(vs_segment_lookup(s, "\x01" "cocoa", 6, &ti, &found, &err), VS_OK);
+    assert_true(found);
+    assert_true(ti.df == 2 && ti.max_tf == 2 && ti.min_len == 2); /* min over title lengths 4 and 2 */
+    assert_int_equal(vs_segment_lookup(s, "cocoa", 5, &ti, &found, &err), VS_OK);
+    assert_true(found && ti.min_len == 11); /* a body term: the passage's length */
+    uint64_t nt, pb, qb;
+    assert_int_equal(vs_segment_title_part(s, &nt, &pb, &qb, &err), VS_OK);
+    assert_true(nt == 1 && pb > 0 && qb > 0);
+    assert_int_equal(vs_segment_check(s, &err), VS_OK);
+    vs_segment_close(s);
+}
+
 static void test_roundtrip_and_cursor(void **state) {
     (void)state;
     char path[128];
@@ -241,6 +303,7 @@ static void test_no_index(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_and_cursor),
+        cmocka_unit_test(test_title_terms),
         cmocka_unit_test(test_every_byte_flip_detected),
         cmocka_unit_test(test_no_index),
     };

@@ -59,7 +59,7 @@ void cli_json_str(FILE *f, const char *s, size_t n);
     { "rm3", no_argument, NULL, 0x107 }, { "fb-docs", required_argument, NULL, 0x108 },       \
     { "fb-terms", required_argument, NULL, 0x109 },                                           \
     { "orig-weight", required_argument, NULL, 0x10a }, { "syntax", no_argument, NULL, 0x10b },  \
-    { "bag-of-words", no_argument, NULL, 0x10c }
+    { "bag-of-words", no_argument, NULL, 0x10c }, { "title-weight", required_argument, NULL, 0x10d }
 #define CLI_SEARCH_HELP                                                                                 \
     "      --by doc        best passage per document (passage: every passage, the default)\n"         \
     "      --and           every term must occur in a hit (default: any term)\n"                       \
@@ -68,7 +68,9 @@ void cli_json_str(FILE *f, const char *s, size_t n);
     "      --mu X          QL Dirichlet prior (default 1000)\n"                                        \
     "      --rm3           RM3 pseudo-relevance feedback (--fb-docs 10 --fb-terms 10 --orig-weight 0.5)\n" \
     "      --syntax        query language: \"phrase\", +must, -not, AND OR NOT, ( ), word^2\n"          \
-    "      --bag-of-words  plain text: every word is a term (no operators)\n"
+    "      --bag-of-words  plain text: every word is a term (no operators)\n"                         \
+    "      --title-weight W  each word or phrase also scores in the title field with weight W\n"      \
+    "                      (default 0.4; 0 turns it off; the query language has title:word)\n"
 struct vs_search_opts;
 int cli_search_opt(const char *cmd, int c, const char *arg, struct vs_search_opts *so);
 /* The index directory: -i DIR if given, else $VSEARCH_INDEX, else "./.vsearch". */

@@ -42,8 +42,9 @@ static void print_marked(const vs_hit *h, int color) {
 static void print_explain_text(const vs_results *r, const vs_hit *h) {
     for (size_t t = 0; t < r->n_terms; t++) {
         const vs_term_explain *e = &h->explain[t];
-        printf("      %-16s tf=%u df=%u N=%llu idf=%.6f len=%u avglen=%.4f weight=%g -> %.6f (%.1f%%)\n", e->term, e->tf,
-               e->df, (unsigned long long)r->N, e->idf, h->len, r->avglen, e->weight, e->contribution,
+        /* a title clause: its document's title length, the average title length, N_T */
+        printf("      %-16s tf=%u df=%u N=%llu idf=%.6f %s=%u avglen=%.4f weight=%g -> %.6f (%.1f%%)\n", e->term, e->tf,
+               e->df, (unsigned long long)e->N, e->idf, e->title ? "tlen" : "len", e->len, e->avglen, e->weight, e->contribution,
                h->score > 0 ? 100.0 * e->contribution / h->score : 0.0);
     }
 }
@@ -76,8 +77,9 @@ static void print_json(const vs_results *r, int explain, double k1, double b) {
                 const vs_term_explain *e = &h->explain[t];
                 printf("%s{\"term\":", t ? "," : "");
                 cli_json_str(stdout, e->term, strlen(e->term));
-                printf(",\"weight\":%.17g,\"tf\":%u,\"df\":%u,\"idf\":%.17g,\"contribution\":%.17g}", e->weight, e->tf,
-                       e->df, e->idf, e->contribution);
+                printf(",\"field\":\"%s\",\"weight\":%.17g,\"tf\":%u,\"df\":%u,\"idf\":%.17g,\"len\":%u,\"avglen\":%.17g,\"N\":%llu,\"contribution\":%.17g}",
+                       e->title ? "title" : "body", e->weight, e->tf, e->df, e->idf, e->len, e->avglen,
+                       (unsigned long long)e->N, e->contribution);
             }
             fputc(']', stdout);
         }

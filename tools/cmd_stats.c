@@ -43,8 +43,8 @@ int cmd_stats(int argc, char **argv) {
     const struct { const char *name; uint64_t v; } parts[] = {
         { "dictionary", s.bytes_dict }, { "postings", s.bytes_postings }, { "positions", s.bytes_positions },
         { "lengths", s.bytes_lengths }, { "passages", s.bytes_passages }, { "documents", s.bytes_docs },
-        { "strings", s.bytes_strings }, { "stored", s.bytes_stored }, { "overhead", s.bytes_overhead + s.bytes_manifest },
-        { "total", s.bytes_total } };
+        { "strings", s.bytes_strings }, { "stored", s.bytes_stored }, { "title", s.bytes_title },
+        { "overhead", s.bytes_overhead + s.bytes_manifest }, { "total", s.bytes_total } };
     size_t np = sizeof parts / sizeof *parts;
     /* without stored: minus the passage text; without stored fields: minus ids, titles and paths too
      * (what Lucene's stored fields would hold) */
@@ -54,9 +54,10 @@ int cmd_stats(int argc, char **argv) {
     if (json) {
         printf("{\"documents\":%" PRIu64 ",\"passages\":%" PRIu64 ",\"terms\":%" PRIu64 ",\"postings\":%" PRIu64
                ",\"positions\":%" PRIu64 ",\"segments\":%" PRIu64 ",\"raw_bytes\":%" PRIu64 ",\"avglen\":%.6f"
+               ",\"titled_documents\":%" PRIu64 ",\"title_terms\":%" PRIu64
                ",\"unit\":\"%s\",\"stem\":%s,\"stopwords\":\"%s\",\"bytes\":{",
                s.documents, s.passages, s.terms, s.postings, s.positions, s.segments, s.raw_bytes, s.avglen,
-               s.unit_doc ? "doc" : "passage", s.stem ? "true" : "false",
+               s.titled_documents, s.title_terms, s.unit_doc ? "doc" : "passage", s.stem ? "true" : "false",
                s.n_stopwords ? "custom" : (s.stop_default ? "default" : "none"));
         for (size_t i = 0; i < np; i++) printf("%s\"%s\":%" PRIu64, i ? "," : "", parts[i].name, parts[i].v);
         printf(",\"without_stored\":%" PRIu64 ",\"without_stored_fields\":%" PRIu64 ",\"without_stored_positions\":%" PRIu64
@@ -65,15 +66,15 @@ int cmd_stats(int argc, char **argv) {
         printf(",\"without_stored\":%.2f,\"without_stored_fields\":%.2f,\"without_stored_positions\":%.2f},"
                "\"bytes_per_posting\":%.3f}\n",
                pct(no_stored, s.raw_bytes), pct(no_fields, s.raw_bytes), pct(no_stored_pos, s.raw_bytes),
-               s.postings ? (double)s.bytes_postings / (double)s.postings : 0.0);
+               s.postings ? (double)(s.bytes_postings + s.bytes_title_postings) / (double)s.postings : 0.0);
         return 0;
     }
     printf("documents   %" PRIu64 "\npassages    %" PRIu64 "  (average %.1f terms, unit %s)\nterms       %" PRIu64
            "\npostings    %" PRIu64 "  (%.2f bytes per posting)\npositions   %" PRIu64 "\nsegments    %" PRIu64
-           "\nraw text    %" PRIu64 " bytes\nanalyzer    stemming %s, stopwords %s\n\n",
+           "\ntitles      %" PRIu64 " documents, %" PRIu64 " terms\nraw text    %" PRIu64 " bytes\nanalyzer    stemming %s, stopwords %s\n\n",
            s.documents, s.passages, s.avglen, s.unit_doc ? "doc" : "passage", s.terms, s.postings,
-           s.postings ? (double)s.bytes_postings / (double)s.postings : 0.0, s.positions, s.segments, s.raw_bytes,
-           s.stem ? "on" : "off", s.n_stopwords ? "custom" : (s.stop_default ? "default" : "none"));
+           s.postings ? (double)(s.bytes_postings + s.bytes_title_postings) / (double)s.postings : 0.0, s.positions, s.segments,
+           s.titled_documents, s.title_terms, s.raw_bytes, s.stem ? "on" : "off", s.n_stopwords ? "custom" : (s.stop_default ? "default" : "none"));
     printf("%-24s %12s %9s\n", "part", "bytes", "% of raw");
     for (size_t i = 0; i < np; i++) printf("%-24s %12" PRIu64 " %8.2f%%\n", parts[i].name, parts[i].v, pct(parts[i].v, s.raw_bytes));
     printf("%-24s %12" PRIu64 " %8.2f%%\n", "total without stored", no_stored, pct(no_stored, s.raw_bytes));

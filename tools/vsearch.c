@@ -206,6 +206,7 @@ int cli_search_opt(const char *cmd, int c, const char *arg, struct vs_search_opt
     case 0x10a: return cli_parse_double("--orig-weight", arg, 0, 1, &so->orig_weight) == 0 ? 1 : -1;
     case 0x10b: so->syntax = 1; return 1;
     case 0x10c: so->syntax = 0; return 1;
+    case 0x10d: return cli_parse_double("--title-weight", arg, 0, 1000, &so->title_weight) == 0 ? 1 : -1;
     default: return 0;
     }
 }
