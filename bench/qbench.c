@@ -187,15 +187,19 @@ static size_t count_mismatches(vs_index *ix, query *const *qs, size_t n, vs_sear
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: qbench [-n NAME] [-r REPS] [-m MARKDOWN_OUT] INDEX_DIR QUERIES.tsv\n");
+    fprintf(stderr, "usage: qbench [-n NAME] [-r REPS] [-m MARKDOWN_OUT] [-w TITLE_WEIGHT] INDEX_DIR QUERIES.tsv\n"
+                    "  -w W  title clause weight (default 0: body text only, as the peers search; vsearch's\n"
+                    "        own default is VS_TITLE_WEIGHT_DEFAULT)\n");
     exit(64);
 }
 
 int main(int argc, char **argv) {
     const char *name = "unnamed", *md_path = NULL;
     int reps = 10, c;
-    while ((c = getopt(argc, argv, "n:r:m:h")) != -1) {
+    double title_w = 0.0;
+    while ((c = getopt(argc, argv, "n:r:m:w:h")) != -1) {
         switch (c) {
+        case 'w': title_w = atof(optarg); break;
         case 'n': name = optarg; break;
         case 'r': reps = atoi(optarg); break;
         case 'm': md_path = optarg; break;
@@ -246,6 +250,7 @@ int main(int argc, char **argv) {
             j->best = best + CONFIGS * used + (size_t)cfg * n;
             vs_search_opts_default(&j->so);
             j->so.snippets = 0;
+            j->so.title_weight = title_w;
             j->so.and_mode = strcmp(types[t], "and") == 0;
             j->so.syntax = strcmp(types[t], "phrase") == 0;
             j->so.k = cfg == 2 ? 1000 : 10;
@@ -260,13 +265,13 @@ int main(int argc, char **argv) {
     if (md) {
         fprintf(md,
                 "Query latency, input=%s (%llu passages, %llu postings): one thread, in-process, "
-                "snippets off; per query the best of %d timed passes (taken round-robin over all "
+                "snippets off, title weight %.2f; per query the best of %d timed passes (taken round-robin over all "
                 "rows, after warm-up passes); percentiles over queries (nearest rank); "
                 "queries/s = 1e6 / mean.\n\n"
                 "| type | queries | k | mode | p50 µs | p95 µs | p99 µs | mean µs | queries/s | "
                 "postings scored/query | hits/query | no-hit queries |\n"
                 "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-                name, (unsigned long long)ist.passages, (unsigned long long)ist.postings, reps);
+                name, (unsigned long long)ist.passages, (unsigned long long)ist.postings, title_w, reps);
     }
 
     /* Process warm-up: one pass over every query at top-1000, so the first job measured does
@@ -276,6 +281,7 @@ int main(int argc, char **argv) {
         vs_search_opts so;
         vs_search_opts_default(&so);
         so.snippets = 0;
+        so.title_weight = title_w;
         so.k = 1000;
         for (size_t i = 0; i < nq; i++) {
             so.and_mode = strcmp(q[i].type, "and") == 0;

@@ -20,17 +20,25 @@ static uint32_t damaged(vs_plist *pl, const char *what) {
 }
 
 static inline uint32_t skip_last(const vs_plist *pl, uint32_t b) {
-    return vs_le_get32(pl->skip + (size_t)b * VS_SKIP_ENTRY);
+    return vs_le_get32(pl->skip + (size_t)b * 4);
+}
+
+/* Field f (0 data offset, 1 positions offset, 2 max tf, 3 min length) of block b's skip entry. */
+static inline uint32_t skip_field(const vs_plist *pl, uint32_t b, int f) {
+    const uint8_t *e = pl->skip_ent + (size_t)b * pl->skip_esz;
+    for (int k = 0; k < f; k++) e += pl->skip_w[k];
+    uint32_t v = 0;
+    for (uint32_t k = 0; k < pl->skip_w[f]; k++) v |= (uint32_t)e[k] << (8 * k);
+    return v;
 }
 
 /* Decodes block b and positions the cursor on its first posting. */
 static uint32_t load_block(vs_plist *pl, uint32_t b) {
     uint64_t off = 0, end = pl->blocks_len, pos_off = 0;
     if (pl->skip) {
-        const uint8_t *e = pl->skip + (size_t)b * VS_SKIP_ENTRY;
-        off = vs_le_get32(e + 4);
-        pos_off = vs_le_get32(e + 8);
-        if (b + 1 < pl->nblocks) end = vs_le_get32(e + VS_SKIP_ENTRY + 4);
+        off = skip_field(pl, b, 0);
+        pos_off = skip_field(pl, b, 1);
+        if (b + 1 < pl->nblocks) end = skip_field(pl, b + 1, 0);
         if (off > end || end > pl->blocks_len || pos_off > pl->ti.pos_len) return damaged(pl, "bad skip entry");
     }
     vs_rc rc = vs_segment_need(pl->s, VS_SEC_POSTINGS, pl->blocks_off + off, end - off, &pl->err);
@@ -61,19 +69,36 @@ vs_rc vs_plist_open(vs_plist *pl, vs_segment *s, const vs_term_info *ti) {
     pl->doc = VS_PLIST_END;
     pl->nblocks = (ti->df + VS_BLOCK_DOCS - 1) / VS_BLOCK_DOCS;
     const uint8_t *base = vs_segment_section(s, VS_SEC_POSTINGS, NULL) + ti->post_off;
-    uint64_t skip_bytes = pl->nblocks > 1 ? (uint64_t)pl->nblocks * VS_SKIP_ENTRY : 0;
-    if (ti->df == 0 || skip_bytes > ti->post_len) {
+    uint64_t skip_bytes = 0;
+    if (ti->df == 0 || (pl->nblocks > 1 && ti->post_len < 1)) {
         damaged(pl, "skip table larger than the list");
         return pl->rc;
     }
-    if (skip_bytes) {
-        vs_rc rc = vs_segment_need(s, VS_SEC_POSTINGS, ti->post_off, skip_bytes, &pl->err);
+    if (pl->nblocks > 1) {
+        /* the widths byte first (its page verified), then the table it sizes */
+        vs_rc rc = vs_segment_need(s, VS_SEC_POSTINGS, ti->post_off, 1, &pl->err);
+        if (rc != VS_OK) {
+            fail(pl, rc);
+            return rc;
+        }
+        pl->skip_esz = 0;
+        for (int f = 0; f < 4; f++) {
+            pl->skip_w[f] = (uint8_t)(1 + ((base[0] >> (2 * f)) & 3));
+            pl->skip_esz += pl->skip_w[f];
+        }
+        skip_bytes = 1 + (uint64_t)pl->nblocks * (4 + pl->skip_esz);
+        if (skip_bytes > ti->post_len) {
+            damaged(pl, "skip table larger than the list");
+            return pl->rc;
+        }
+        rc = vs_segment_need(s, VS_SEC_POSTINGS, ti->post_off, skip_bytes, &pl->err);
         if (rc != VS_OK) {
             fail(pl, rc);
             return rc;
         }
     }
-    pl->skip = skip_bytes ? base : NULL;
+    pl->skip = skip_bytes ? base + 1 : NULL;
+    pl->skip_ent = skip_bytes ? base + 1 + (size_t)pl->nblocks * 4 : NULL;
     pl->blocks = base + skip_bytes;
     pl->blocks_off = ti->post_off + skip_bytes;
     pl->blocks_len = ti->post_len - skip_bytes;
@@ -119,10 +144,9 @@ int vs_plist_block_bound(vs_plist *pl, uint32_t target, uint32_t *max_tf, uint32
     uint32_t b = pl->block;
     while (b < pl->nblocks && skip_last(pl, b) < target) b++;
     if (b >= pl->nblocks) return 0;
-    const uint8_t *e = pl->skip + (size_t)b * VS_SKIP_ENTRY;
-    *last = vs_le_get32(e);
-    *max_tf = vs_le_get32(e + 12);
-    *min_len = vs_le_get32(e + 16);
+    *last = skip_last(pl, b);
+    *max_tf = skip_field(pl, b, 2);
+    *min_len = skip_field(pl, b, 3);
     return 1;
 }
 

@@ -16,7 +16,10 @@
 typedef struct vs_plist {
     vs_segment *s;
     vs_term_info ti;
-    const uint8_t *skip;        /* nblocks x VS_SKIP_ENTRY, or NULL for a single block */
+    const uint8_t *skip;        /* the skip table's last ids (nblocks x u32), or NULL for a single block */
+    const uint8_t *skip_ent;    /* its entries: nblocks x skip_esz bytes */
+    uint32_t skip_esz;          /* bytes per entry: the sum of skip_w */
+    uint8_t skip_w[4];          /* bytes of data offset, positions offset, max tf, min length */
     const uint8_t *blocks;      /* first block */
     uint64_t blocks_off;        /* offset of `blocks` in the POSTINGS section */
     uint64_t blocks_len;

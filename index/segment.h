@@ -21,7 +21,7 @@
 #define VS_SEG_PAGE 4096u
 #define VS_SEG_TRAILER 56u
 #define VS_DICT_BLOCK 32u     /* terms per front-coded dictionary block */
-#define VS_SKIP_ENTRY 20u     /* bytes per skip entry */
+#define VS_SKIP_ENTRY 20u     /* bytes per skip entry as the writer collects it (stored narrower: FORMAT.md) */
 #define VS_DOCS_ENTRY 16u     /* bytes per DOCS entry */
 #define VS_STORED_DIR_ENTRY 20u /* bytes per STORED_DIR entry */
 #define VS_STORED_BLOCK (64u * 1024) /* raw bytes of passage text per LZ4 block (a passage may exceed it) */

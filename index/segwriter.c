@@ -648,6 +648,25 @@ static vs_rc dict_entry(vs_segwriter *w, uint64_t post_start, vs_err *err) {
     return VS_OK;
 }
 
+/* The skip table as stored (FORMAT.md, POSTINGS): a widths byte, the blocks' last ids (u32
+ * each, what seeks scan), then per block its data offset, positions offset, max tf and min
+ * length, each in the fewest bytes (1..4) that hold the list's largest value of that field. The
+ * entries collected in w->skip are little-endian u32 fields, so a field's low bytes are it. */
+static void put_skip(vs_segwriter *w, uint64_t nblocks) {
+    uint32_t mx[4] = { 0, 0, 0, 0 }, wb[4];
+    for (uint64_t b = 0; b < nblocks; b++)
+        for (int f = 0; f < 4; f++) mx[f] |= vs_le_get32(w->skip.p + b * VS_SKIP_ENTRY + 4 + 4 * f);
+    uint8_t widths = 0;
+    for (int f = 0; f < 4; f++) {
+        wb[f] = mx[f] < 1u << 8 ? 1 : mx[f] < 1u << 16 ? 2 : mx[f] < 1u << 24 ? 3 : 4;
+        widths |= (uint8_t)((wb[f] - 1) << (2 * f));
+    }
+    sink_put(w, S_POSTINGS, &widths, 1);
+    for (uint64_t b = 0; b < nblocks; b++) sink_put(w, S_POSTINGS, w->skip.p + b * VS_SKIP_ENTRY, 4);
+    for (uint64_t b = 0; b < nblocks; b++)
+        for (int f = 0; f < 4; f++) sink_put(w, S_POSTINGS, w->skip.p + b * VS_SKIP_ENTRY + 4 + 4 * f, wb[f]);
+}
+
 vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err) {
     if (!w->in_term) return vs_err_set(err, VS_EINTERNAL, "term end outside a term");
     w->in_term = 0;
@@ -656,7 +675,7 @@ vs_rc vs_segwriter_term_end(vs_segwriter *w, vs_err *err) {
     if (w->blk_n > 0 && (rc = flush_block(w, err)) != VS_OK) return rc;
     uint64_t nblocks = w->skip.len / VS_SKIP_ENTRY;
     uint64_t post_start = w->s[S_POSTINGS].len;
-    if (nblocks > 1) sink_put(w, S_POSTINGS, w->skip.p, w->skip.len);
+    if (nblocks > 1) put_skip(w, nblocks);
     sink_put(w, S_POSTINGS, w->blocks.p, w->blocks.len);
     return dict_entry(w, post_start, err);
 }

@@ -110,7 +110,7 @@ static void test_malformed_rejected(void **state) {
     b.p[0] = 33; /* width > 32 */
     assert_int_equal(vs_postings_decode_block(b.p, b.p + b.len, 128, 0, 0, d, t), 0);
     vs_buf_free(&b);
-    /* varint tail: truncated, and a docid that overflows 32 bits */
+    /* tail block: truncated, and a docid that overflows 32 bits */
     vs_buf v = VS_BUF_INIT;
     uint32_t one[1] = { 5 }, tf1[1] = { 1 };
     assert_int_equal(vs_postings_encode_block(one, tf1, 1, 1, UINT32_MAX - 3, &v), VS_OK);
@@ -119,47 +119,131 @@ static void test_malformed_rejected(void **state) {
     vs_buf_free(&v);
 }
 
-/* The vector decoder must give exactly what the scalar one gives, at every width and base. */
-static void test_simd_equals_scalar(void **state) {
+/* Every decoder level (scalar, SSE2, AVX2: those this CPU has) must give exactly the values
+ * encoded, at every docid-gap width 0..32 and every block length 1..128 (tails included). */
+static void test_levels_equal_scalar(void **state) {
     (void)state;
-    uint32_t docs[128], tfs[128], d1[128], t1[128], d2[128], t2[128];
+    uint32_t docs[128], tfs[128], d[128], t[128];
+    int max = vs_postings_simd_max();
     for (uint32_t w = 0; w <= 32; w++) {
-        for (int rep = 0; rep < 20; rep++) {
+        for (size_t n = 1; n <= 128; n++) {
             uint64_t cur = rnd() % 1000;
-            int have_prev = rep % 2;
+            int have_prev = (int)(n % 2);
             uint32_t prev = have_prev ? (uint32_t)cur : 0;
             if (have_prev) cur++;
-            uint64_t lim = w == 0 ? 0 : (w >= 25 ? (1ull << 24) : (1ull << w) - 1);
-            for (int i = 0; i < 128; i++) {
-                cur += (i ? 1 : 0) + (lim ? rnd() % (lim + 1) : 0);
+            /* gaps of width exactly w: one at the maximum (the last one for w >= 25, with the
+             * others below 2^20 so that the ids stay below 2^32) */
+            uint64_t lim = w == 0 ? 0 : (w >= 25 ? (1ull << 20) : (1ull << w) - 1);
+            uint32_t wt = (w * 7 + (uint32_t)n) % 33; /* tf widths vary independently */
+            for (size_t i = 0; i < n; i++) {
+                uint64_t g = lim ? rnd() % (lim + 1) : 0;
+                if (i == n / 2 && w > 0 && w < 25) g = lim;
+                cur += (i ? 1 : 0) + g;
                 docs[i] = (uint32_t)cur;
-                tfs[i] = 1 + (w ? rnd() % (1u << (w < 16 ? w : 16)) : 0);
+                uint32_t v = wt == 32 ? rnd() % (UINT32_MAX - 1) : (wt ? rnd() & ((1u << wt) - 1) : 0);
+                tfs[i] = 1 + v;
+            }
+            if (w >= 25) {
+                uint64_t big = w == 32 ? (1ull << 31) + rnd() % (1u << 20) : (1ull << w) - 1;
+                uint64_t before = n > 1 ? (uint64_t)docs[n - 2] + 1 : (have_prev ? (uint64_t)prev + 1 : 0);
+                docs[n - 1] = (uint32_t)(before + big);
             }
             vs_buf b = VS_BUF_INIT;
-            assert_int_equal(vs_postings_encode_block(docs, tfs, 128, have_prev, prev, &b), VS_OK);
-            vs_postings_simd_set(0);
-            size_t n1 = vs_postings_decode_block(b.p, b.p + b.len, 128, have_prev, prev, d1, t1);
-            vs_postings_simd_set(1);
-            size_t n2 = vs_postings_decode_block(b.p, b.p + b.len, 128, have_prev, prev, d2, t2);
-            assert_int_equal(n1, b.len);
-            assert_int_equal(n2, b.len);
-            assert_memory_equal(d1, docs, sizeof d1);
-            assert_memory_equal(d2, docs, sizeof d2);
-            assert_memory_equal(t1, tfs, sizeof t1);
-            assert_memory_equal(t2, tfs, sizeof t2);
+            assert_int_equal(vs_postings_encode_block(docs, tfs, n, have_prev, prev, &b), VS_OK);
+            for (int l = 0; l <= max; l++) {
+                assert_int_equal(vs_postings_simd_set(l), l);
+                memset(d, 0xAB, sizeof d);
+                memset(t, 0xAB, sizeof t);
+                size_t used = vs_postings_decode_block(b.p, b.p + b.len, n, have_prev, prev, d, t);
+                assert_int_equal(used, b.len);
+                assert_memory_equal(d, docs, n * sizeof *d);
+                assert_memory_equal(t, tfs, n * sizeof *t);
+            }
             vs_buf_free(&b);
         }
-        /* raw unpack too */
-        uint32_t in[128], o1[128], o2[128];
-        uint8_t buf[512];
+        /* raw, +1 and prefix-sum unpacking of 128 values at width w, at every level */
+        uint32_t in[128], o[128], want[128];
+        uint8_t buf[512 + 1];
         for (int i = 0; i < 128; i++) in[i] = w == 32 ? rnd() : (w ? rnd() & ((1u << w) - 1) : 0);
-        vs_postings_pack128(in, w, buf);
-        vs_postings_unpack128(buf, w, o1);
-        if (!vs_postings_unpack128_simd(buf, w, o2)) memcpy(o2, o1, sizeof o2);
-        assert_memory_equal(o1, in, sizeof o1);
-        assert_memory_equal(o2, in, sizeof o2);
+        vs_postings_pack128(in, w, buf + 1);
+        for (int l = 1; l <= max; l++) {
+            vs_postings_simd_set(l);
+            if (w > 0) {
+                assert_true(vs_postings_unpack128_simd(buf + 1, w, o));
+                assert_memory_equal(o, in, sizeof o);
+            }
+            if (w < 32) {
+                assert_true(vs_postings_unpack128_plus1_simd(buf + 1, w, o));
+                for (int i = 0; i < 128; i++) assert_int_equal(o[i], in[i] + 1);
+            }
+            if (w <= 24) {
+                uint32_t base = 1000;
+                assert_true(vs_postings_unpack128_docs_simd(buf + 1, w, base, o));
+                for (int i = 0; i < 128; i++) want[i] = (i ? want[i - 1] + 1 : base) + in[i];
+                assert_memory_equal(o, want, sizeof o);
+            }
+        }
     }
-    vs_postings_simd_set(1);
+    static const uint8_t zero[16 * 3];
+    vs_postings_simd_set(VS_SIMD_SCALAR);
+    assert_false(vs_postings_unpack128_docs_simd(zero, 3, 0, docs)); /* scalar level: no vector path */
+    vs_postings_simd_set(max);
+}
+
+static void test_headers(void **state) {
+    (void)state;
+    uint8_t b[2];
+    uint32_t wd, wt;
+    for (uint32_t d = 0; d <= 32; d++)
+        for (uint32_t t = 0; t <= 32; t++) {
+            size_t h = vs_postings_put_header(b, d, t);
+            assert_int_equal(h, t < 3 ? 1 : 2);
+            assert_int_equal(vs_postings_get_header(b, b + h, &wd, &wt), h);
+            assert_int_equal(wd, d);
+            assert_int_equal(wt, t);
+            if (h == 2) assert_int_equal(vs_postings_get_header(b, b + 1, &wd, &wt), 0); /* truncated */
+        }
+    for (uint32_t x = 33; x < 64; x++) { /* doc width > 32 */
+        b[0] = (uint8_t)x;
+        assert_int_equal(vs_postings_get_header(b, b + 1, &wd, &wt), 0);
+    }
+    for (uint32_t x = 0; x < 256; x++) { /* the second byte holds 3..32 only */
+        b[0] = 5 | 3 << 6;
+        b[1] = (uint8_t)x;
+        assert_int_equal(vs_postings_get_header(b, b + 2, &wd, &wt), x >= 3 && x <= 32 ? 2 : 0);
+    }
+    assert_int_equal(vs_postings_get_header(b, b, &wd, &wt), 0);
+}
+
+/* Tail blocks by hand: ids 3 and 10, tfs 1 and 2 -> gaps 3, 6 (width 3), tf-1 0, 1 (width 1):
+ * header 3 | 1 << 6 = 0x43, then bits 011 (3) 011 (6, LSB first) 0 1 = 0b10110011 = 0xB3. */
+static void test_tail_sizes(void **state) {
+    (void)state;
+    uint32_t docs[128] = { 3, 10 }, tfs[128] = { 1, 2 }, d[128], t[128];
+    vs_buf b = VS_BUF_INIT;
+    assert_int_equal(vs_postings_encode_block(docs, tfs, 2, 0, 0, &b), VS_OK);
+    assert_int_equal(b.len, 2);
+    assert_int_equal(b.p[0], 0x43);
+    assert_int_equal(b.p[1], 0xB3);
+    /* a single posting with tf 1 at id 70000 (17 bits): 1 header byte + 3 bytes */
+    b.len = 0;
+    docs[0] = 70000;
+    tfs[0] = 1;
+    assert_int_equal(vs_postings_encode_block(docs, tfs, 1, 0, 0, &b), VS_OK);
+    assert_int_equal(b.len, 4);
+    assert_int_equal(vs_postings_decode_block(b.p, b.p + b.len, 1, 0, 0, d, t), 4);
+    assert_int_equal(d[0], 70000);
+    /* 127 postings, gaps < 16 and tf 1..4: 1 + 127 * (4 + 2) / 8 = 1 + 96 bytes */
+    b.len = 0;
+    for (int i = 0; i < 127; i++) { docs[i] = (uint32_t)i * 16; tfs[i] = 1 + (uint32_t)i % 4; }
+    assert_int_equal(vs_postings_encode_block(docs, tfs, 127, 0, 0, &b), VS_OK);
+    assert_int_equal(b.len, 1 + 96);
+    for (size_t cut = 0; cut < b.len; cut++) /* every truncation is refused */
+        assert_int_equal(vs_postings_decode_block(b.p, b.p + cut, 127, 0, 0, d, t), 0);
+    assert_int_equal(vs_postings_decode_block(b.p, b.p + b.len, 127, 0, 0, d, t), b.len);
+    assert_memory_equal(d, docs, 127 * sizeof *d);
+    assert_memory_equal(t, tfs, 127 * sizeof *t);
+    vs_buf_free(&b);
 }
 
 int main(void) {
@@ -169,7 +253,9 @@ int main(void) {
         cmocka_unit_test(test_list_lengths),
         cmocka_unit_test(test_extreme_values),
         cmocka_unit_test(test_malformed_rejected),
-        cmocka_unit_test(test_simd_equals_scalar),
+        cmocka_unit_test(test_levels_equal_scalar),
+        cmocka_unit_test(test_headers),
+        cmocka_unit_test(test_tail_sizes),
     };
     return cmocka_run_group_tests_name("postings", tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
  *      byte 2 have_prev, bytes 3-6 prev. vs_postings_decode_block must stay inside [p, end) (the
  *      block sits in an exact-size buffer, so ASan sees any over-read); on success the docids
  *      strictly increase from prev + 1, tfs are >= 1, the bytes consumed are <= the bytes given,
- *      and re-encoding the values gives a block no longer than the one read that decodes to the
+ *      every decoder level (scalar, SSE2, AVX2: those the CPU has) gives the same result, and
+ *      re-encoding the values gives a block no longer than the one read that decodes to the
  *      same values.
  *   1  round trip: the rest gives n, prev and n (gap, tf) pairs (gaps and tfs of random widths).
  *      encode -> decode must give the values back and consume exactly the encoded bytes, and
@@ -42,7 +43,16 @@ static void mode_decode(fz_in *in) {
     int have_prev = fz_u8(in) & 1;
     uint32_t prev = fz_u32(in);
     uint32_t docs[VS_BLOCK_DOCS], tfs[VS_BLOCK_DOCS], d2[VS_BLOCK_DOCS], t2[VS_BLOCK_DOCS];
+    int top = vs_postings_simd_max();
+    vs_postings_simd_set(top);
     size_t k = decode_exact(in->p, in->n, n, have_prev, prev, docs, tfs);
+    for (int l = 0; l < top; l++) {
+        vs_postings_simd_set(l);
+        size_t k2 = decode_exact(in->p, in->n, n, have_prev, prev, d2, t2);
+        FZ_CHECK(k2 == k, "decoder levels disagree on the block's length");
+        FZ_CHECK(!k || (memcmp(docs, d2, n * 4) == 0 && memcmp(tfs, t2, n * 4) == 0), "decoder levels disagree");
+    }
+    vs_postings_simd_set(top);
     if (k == 0) return;
     FZ_CHECK(k <= in->n, "decoder consumed more than it was given");
     check_values(docs, tfs, n, have_prev, prev);

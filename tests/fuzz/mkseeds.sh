@@ -105,10 +105,13 @@ def varint(v):
         b.append((v & 0x7f) | 0x80); v >>= 7
     b.append(v)
     return bytes(b)
-# decode: a tail block of 3 postings (gaps 4, 0, 9; tfs 1, 2, 1)
-open(os.path.join(out, "tail3"), "wb").write(bytes([0, 2, 0]) + struct.pack("<I", 0) + b"".join(varint(v) for v in [4, 0, 9, 0, 1, 0]))
-# decode: a full block at widths 3 and 1
-full = bytes([3, 1]) + bytes(rnd.getrandbits(8) for _ in range(16 * 4))
+# decode: a tail block of 3 postings (gaps 4, 0, 9 at 4 bits; tfs 1, 2, 1 as tf-1 at 1 bit):
+# header 4 | 1 << 6, then the 15-bit stream 0010 0000 1001 010 (LSB first)
+open(os.path.join(out, "tail3"), "wb").write(bytes([0, 2, 0]) + struct.pack("<I", 0) + bytes([0x44, 0x04, 0x29]))
+# decode: a tail block whose header has a second byte (tf width 9)
+open(os.path.join(out, "tail2-w9"), "wb").write(bytes([0, 1, 1]) + struct.pack("<I", 7) + bytes([0xC5, 9]) + bytes(rnd.getrandbits(8) for _ in range(4)))
+# decode: a full block at widths 3 and 1 (one header byte: 3 | 1 << 6)
+full = bytes([0x43]) + bytes(rnd.getrandbits(8) for _ in range(16 * 4))
 open(os.path.join(out, "full-3-1"), "wb").write(bytes([0, 0x80, 1]) + struct.pack("<I", 1000) + full)
 # round trips at lengths 1, 127, 128 and several widths
 for name, nb, w in [("rt1", 0, 5), ("rt127", 126, 12), ("rt128", 0x80, 17), ("rt128w32", 0x80, 32), ("rt128w0", 0x80, 0)]:
