@@ -20,10 +20,10 @@
 
 #define NAME "idx/files-fuzz.vsf"
 
-static void fix(uint8_t *b, size_t n, const char *magic) {
+static void fix(uint8_t *b, size_t n, const char *magic, uint16_t major) {
     if (n < 32) return;
     memcpy(b, magic, 8);
-    vs_le_put16(b + 8, 1);
+    vs_le_put16(b + 8, major);
     memcpy(b + n - 8, magic, 8);
     vs_le_put64(b + n - 16, XXH3_64bits(b, n - 16));
 }
@@ -99,11 +99,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int pass = 0; pass < 2; pass++) {
         memcpy(b, in.p, in.n);
         if (sel & 1) {
-            if (pass) fix(b, in.n, "\x89VSD\r\n\x1a\n");
+            if (pass) fix(b, in.n, "\x89VSD\r\n\x1a\n", VS_DEL_MAJOR);
             if ((sel & 2) && in.n >= 32) { seg = vs_le_get64(b + 16); ndocs = vs_le_get32(b + 24); }
             delfile(b, in.n, seg, ndocs);
         } else {
-            if (pass) fix(b, in.n, VS_CAT_MAGIC);
+            if (pass) fix(b, in.n, VS_CAT_MAGIC, VS_CAT_MAJOR);
             catalog(b, in.n);
         }
     }

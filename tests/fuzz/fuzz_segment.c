@@ -4,8 +4,10 @@
  * recomputed by fz_fix_segment() (the structural checks and every reader behind them). For each
  * segment that opens: list the dictionary, look every listed term up again, walk each term's
  * cursor (next, seek, positions, block bounds), read documents, passages and stored text, find
- * documents by id, run vs_segment_check, and run searches through an index made of this one
- * segment (BM25 OR and AND, by doc, QL, RM3, the query language with a phrase, +, -, a group).
+ * documents by id, read the title field (title part of the dictionary, title lengths, each
+ * passage's document span), run vs_segment_check, and run searches through an index made of this
+ * one segment (BM25 OR and AND, by doc, QL, RM3, the query language with a phrase, +, -, a group
+ * and a title: clause; title clauses are added to every search as `query` does).
  *
  * Invariants: nothing crashes or reads outside the buffer (it is an exact-size copy); every
  * failure is VS_ECORRUPT or VS_EVERSION with a message naming the segment; a term the dictionary
@@ -110,18 +112,24 @@ static void search_segment(vs_segment *s, const terms *ts, int sound, unsigned p
     size_t ql = 0;
     for (size_t i = 0; i < ts->n && i < 6; i++) {
         size_t k = (i * 7) % ts->n;
+        size_t skip = vs_term_is_title(ts->t[k], ts->len[k]); /* a title term: its word */
         if (ql + ts->len[k] + 2 >= sizeof q) break;
-        memcpy(q + ql, ts->t[k], ts->len[k]);
-        ql += ts->len[k];
+        memcpy(q + ql, ts->t[k] + skip, ts->len[k] - skip);
+        ql += ts->len[k] - skip;
         q[ql++] = ' ';
     }
     q[ql] = '\0';
+    const char *w[6];
+    for (size_t i = 0; i < 6; i++) {
+        size_t k = i < ts->n ? i : ts->n - 1;
+        w[i] = ts->t[k] + vs_term_is_title(ts->t[k], ts->len[k]);
+    }
     /* the same terms in the query language: a phrase, a required and an excluded term, a group */
     char qs[1200];
     if (ts->n >= 6)
-        snprintf(qs, sizeof qs, "\"%s %s\" +%s -%s (%s OR %s)^2", ts->t[0], ts->t[1], ts->t[2], ts->t[3], ts->t[4], ts->t[5]);
+        snprintf(qs, sizeof qs, "\"%s %s\" +%s -%s (%s OR %s)^2 title:%s", w[0], w[1], w[2], w[3], w[4], w[5], w[0]);
     else
-        snprintf(qs, sizeof qs, "\"%s %s\"", ts->t[0], ts->t[ts->n - 1]);
+        snprintf(qs, sizeof qs, "\"%s %s\" title:\"%s %s\"", w[0], w[ts->n - 1], w[0], w[ts->n - 1]);
     static const struct { int and_mode, by_doc, model, rm3, syntax; uint32_t k; } variants[] = {
         { 0, 0, VS_MODEL_BM25, 0, 0, 10 }, { 1, 0, VS_MODEL_BM25, 0, 0, 3 }, { 0, 1, VS_MODEL_BM25, 0, 0, 5 },
         { 0, 0, VS_MODEL_QL, 0, 0, 10 },   { 0, 0, VS_MODEL_BM25, 1, 0, 10 }, { 0, 0, VS_MODEL_BM25, 0, 1, 10 },
@@ -226,6 +234,23 @@ static void visit(const uint8_t *data, size_t size) {
         if (sound) FZ_CHECK(rc == VS_OK, "stored text fails on a checked segment");
     }
     vs_buf_free(&text);
+    /* the title field: its part of the dictionary, title lengths, the document span of passages */
+    uint64_t tt, tpost, tpos;
+    if ((rc = vs_segment_title_part(s, &tt, &tpost, &tpos, &err)) != VS_OK) check_err(rc, &err, "title part");
+    if (sound) FZ_CHECK(rc == VS_OK && tt <= mt->n_terms, "title part fails or exceeds the terms on a checked segment");
+    for (uint32_t d = 0; d < mt->n_docs && d < 16; d++) {
+        uint32_t tl;
+        if ((rc = vs_segment_tlen(s, d, &tl, &err)) != VS_OK) check_err(rc, &err, "tlen");
+        if (sound) FZ_CHECK(rc == VS_OK, "a title length fails on a checked segment");
+    }
+    for (uint32_t p = 0; p < mt->n_passages && p < 16; p++) {
+        uint32_t first, end, tl;
+        if ((rc = vs_segment_doc_span(s, p, &first, &end, &tl, &err)) != VS_OK) check_err(rc, &err, "doc span");
+        if (sound) FZ_CHECK(rc == VS_OK && first <= p && p < end && end <= mt->n_passages,
+                            "a passage's document span fails or misses it on a checked segment");
+    }
+    uint32_t tl0;
+    (void)vs_segment_tlen(s, mt->n_docs, &tl0, &err);
     (void)vs_segment_passage(s, mt->n_passages, &(vs_passage_info){ 0 }, &err);
     (void)vs_segment_doc(s, mt->n_docs, &(vs_doc_info){ 0 }, &err);
     if (ts.n > 0) search_segment(s, &ts, sound, (unsigned)(size * 31 + ts.n));

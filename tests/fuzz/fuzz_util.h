@@ -19,6 +19,8 @@
 #include <xxhash.h>
 
 #include "le.h"
+#include "manifest.h"
+#include "segment.h"
 
 #define FZ_CHECK(cond, what) do { if (!(cond)) { \
     fprintf(stderr, "fuzz invariant failed at %s:%d: %s (%s)\n", __FILE__, __LINE__, what, #cond); \
@@ -48,7 +50,8 @@ static inline int fz_utf8_valid(const uint8_t *s, size_t n) {
 }
 
 /* Recomputes the page checksums, the table checksums and the trailer checksum of a segment in
- * buf (layout: index/FORMAT.md), and rewrites both magics and the page size. Does nothing when
+ * buf (layout: index/FORMAT.md), and rewrites both magics, the major version (the reader's own,
+ * VS_SEG_MAJOR: an older major is refused) and the page size. Does nothing when
  * the trailer's geometry (T, n, n_pages) does not fit the buffer: then the raw pass already
  * covers the input. Returns 1 when it repaired the buffer. */
 static inline int fz_fix_segment(uint8_t *b, size_t size) {
@@ -61,7 +64,7 @@ static inline int fz_fix_segment(uint8_t *b, size_t size) {
     uint64_t n_pages = (T + 4095) / 4096;
     if (T + (uint64_t)n * 32 + n_pages * 8 + 56 != size) return 0;
     memcpy(b, magic, 8);
-    vs_le_put16(b + 8, 1);
+    vs_le_put16(b + 8, VS_SEG_MAJOR);
     vs_le_put32(b + 12, 4096);
     uint8_t *sums = b + T + (size_t)n * 32;
     for (uint64_t p = 0; p < n_pages; p++) {
@@ -77,12 +80,12 @@ static inline int fz_fix_segment(uint8_t *b, size_t size) {
     return 1;
 }
 
-/* Same for a MANIFEST: magic, major version, trailing magic and the checksum. */
+/* Same for a MANIFEST: magic, major version (VS_MAN_MAJOR), trailing magic and the checksum. */
 static inline int fz_fix_manifest(uint8_t *b, size_t n) {
     static const uint8_t magic[8] = { 0x89, 'V', 'S', 'M', '\r', '\n', 0x1a, '\n' };
     if (n < 56) return 0;
     memcpy(b, magic, 8);
-    vs_le_put16(b + 8, 1);
+    vs_le_put16(b + 8, VS_MAN_MAJOR);
     memcpy(b + n - 8, magic, 8);
     vs_le_put64(b + n - 16, XXH3_64bits(b, n - 16));
     return 1;
