@@ -309,6 +309,10 @@ struct tag {
 struct scan {
     const uint8_t *e;
     const uint8_t *no_comment, *no_cdata;
+    /* The first '<' that next_tag skipped for want of bytes after e (an unterminated comment,
+     * CDATA section or tag that may end beyond e): tags found after it might not be tags in a
+     * longer text (window_boundary). NULL: none. */
+    const uint8_t *partial;
 };
 
 static int is_namech(int c) {
@@ -327,6 +331,15 @@ static const uint8_t *tag_end(const uint8_t *q, const uint8_t *e) {
     return NULL;
 }
 
+/* tag_end(q, e) found nothing because it reached e: more bytes could have ended the tag. */
+static int tag_end_cut(const uint8_t *q, const uint8_t *e) {
+    return (size_t)(e - q) <= TAG_MAX && !memchr(q, '<', (size_t)(e - q));
+}
+
+static inline void mark_partial(struct scan *sc, const uint8_t *p) {
+    if (!sc->partial) sc->partial = p;
+}
+
 static const uint8_t *find_bounded(const uint8_t *from, const uint8_t *e, const char *pat,
                                    const uint8_t **never) {
     if (*never && from >= *never) return NULL;
@@ -342,29 +355,41 @@ static int next_tag(struct scan *sc, const uint8_t *p, struct tag *t) {
     const uint8_t *e = sc->e;
     while (p < e && (p = memchr(p, '<', (size_t)(e - p))) != NULL) {
         const uint8_t *q = p + 1, *gt;
-        if (q >= e) return 0;
+        if (q >= e) {
+            mark_partial(sc, p);
+            return 0;
+        }
         if (*q == '!' || *q == '?') {
             if (*q == '!' && has_prefix_ci(q, e, "!--")) {
                 const uint8_t *z = find_bounded(q + 3, e, "-->", &sc->no_comment);
                 if (z) { *t = (struct tag){ p, z + 3, NULL, 0, 0, TAG_SKIP }; return 1; }
+                mark_partial(sc, p);
             } else if (*q == '!' && has_prefix_ci(q, e, "![CDATA[")) {
                 const uint8_t *z = find_bounded(q + 8, e, "]]>", &sc->no_cdata);
                 if (z) { *t = (struct tag){ p, z + 3, q + 8, (size_t)(z - (q + 8)), 0, TAG_CDATA }; return 1; }
+                mark_partial(sc, p);
             } else if ((gt = tag_end(q, e)) != NULL) {
                 *t = (struct tag){ p, gt + 1, NULL, 0, 0, TAG_SKIP };
                 return 1;
+            } else if (e - q < 9 || tag_end_cut(q, e)) { /* "<!-", "<![CDA" or a tag, cut */
+                mark_partial(sc, p);
             }
             p++;
             continue;
         }
         int close = 0;
         if (*q == '/') { close = 1; q++; }
-        if (q >= e || !is_alpha(*q)) { p++; continue; }
+        if (q >= e) { mark_partial(sc, p); return 0; }
+        if (!is_alpha(*q)) { p++; continue; }
         const uint8_t *nm = q;
         while (q < e && is_namech(*q) && q - nm < TAG_MAX) q++;
         if (q < e && !is_ws(*q) && *q != '>' && *q != '/') { p++; continue; }
         gt = tag_end(q, e);
-        if (!gt) { p++; continue; }
+        if (!gt) {
+            if (tag_end_cut(q, e)) mark_partial(sc, p);
+            p++;
+            continue;
+        }
         *t = (struct tag){ p, gt + 1, nm, (size_t)(q - nm), close, TAG_ELEM };
         return 1;
     }
@@ -429,7 +454,7 @@ struct range { const uint8_t *s, *e; };
  * tags (<P>, <TEXT>, anything not inline) become a paragraph break, <BR> a line break. */
 static void put_markup(vs_buf *out, const uint8_t *s, const uint8_t *e, int mode, uint64_t *ninv,
                        vs_rc *rc) {
-    struct scan sc = { e, NULL, NULL };
+    struct scan sc = { e, NULL, NULL, NULL };
     struct tag t;
     while (s < e && *rc == VS_OK) {
         if (!next_tag(&sc, s, &t)) { put_entities(out, s, (size_t)(e - s), ninv, rc); return; }
@@ -619,7 +644,7 @@ static int find_close(struct scan *sc, const uint8_t *from, const char *name, st
 /* One <DOC> record whose content is [s, e). */
 static vs_rc trec_record(struct rd *r, const uint8_t *s, const uint8_t *e, size_t off, uint64_t line) {
     struct elem el[T_NEL] = { { 0, { NULL, NULL }, { NULL, NULL } } };
-    struct scan sc = { e, NULL, NULL };
+    struct scan sc = { e, NULL, NULL, NULL };
     struct tag t, c;
     const uint8_t *q = s;
     vs_rc rc = VS_OK;
@@ -679,7 +704,7 @@ typedef vs_rc (*record_fn)(struct rd *r, const struct tag *open, const uint8_t *
                            uint64_t line);
 
 static vs_rc walk_records(struct rd *r, const char *name, record_fn rec) {
-    struct scan sc = { r->p + r->n, NULL, NULL };
+    struct scan sc = { r->p + r->n, NULL, NULL, NULL };
     struct tag t, u;
     const uint8_t *q = r->p;
     int have = 0;
@@ -762,7 +787,7 @@ static vs_rc reuters_rec(struct rd *r, const struct tag *open, const uint8_t *e,
     if (r->id.len == 0) return bad_record(r, line, "<REUTERS> has an empty NEWID");
 
     /* First <TEXT>, <TITLE>, <BODY> and their end tags, in one walk. */
-    struct scan sc = { e, NULL, NULL };
+    struct scan sc = { e, NULL, NULL, NULL };
     struct tag t, text = { 0 };
     struct range title = { NULL, NULL }, tw = { NULL, NULL }, body = { NULL, NULL };
     const uint8_t *text_end = NULL, *title_s = NULL, *title_ws = NULL, *body_s = NULL;
@@ -1503,14 +1528,22 @@ static size_t boundary(vs_format f, const uint8_t *p, size_t n) {
             if (p[i - 1] == '\n' && p[i] == '.' && i + 2 < n && p[i + 1] == 'I' && (p[i + 2] == ' ' || p[i + 2] == '\t')) return i;
         return 0;
     }
+    /* TREC, Reuters: a record starts at every start tag <DOC> / <REUTERS ..> that the parser's
+     * sequential tag scan meets (walk_records). The window starts at such a tag, so scanning it
+     * from its start meets the same tags as the scan of the whole file, up to the first '<'
+     * whose meaning depends on bytes past the window (a comment, CDATA section or tag cut by
+     * its end): the last record start before that is the cut. (A backward search for "<DOC"
+     * would also find one inside a comment, an attribute value or a broken tag: F10.) */
     const char *tag = f == VS_FMT_TREC ? "DOC" : "REUTERS";
-    size_t tl = strlen(tag);
-    for (size_t i = n; i-- > 1;) {
-        if (p[i] != '<' || i + 1 + tl >= n) continue;
-        uint8_t c = p[i + 1 + tl];
-        if (ieq(p + i + 1, tag, tl) && (c == '>' || is_ws(c))) return i;
+    struct scan sc = { p + n, NULL, NULL, NULL };
+    struct tag t;
+    const uint8_t *q = p;
+    size_t last = 0;
+    while (next_tag(&sc, q, &t) && !sc.partial) {
+        if (!t.close && tag_is(&t, tag)) last = (size_t)(t.s - p);
+        q = t.e;
     }
-    return 0;
+    return last;
 }
 
 static const char *inner_name(const char *name, int kind, char *buf, size_t cap) {
@@ -1536,7 +1569,7 @@ vs_rc vs_source_read_input(const char *name, const vs_source_in *in, size_t wind
     if (!st) st = &dummy;
     if (!name) name = "(memory)";
     if ((unsigned)opts->format > VS_FMT_SMART) return vs_err_set(err, VS_EUSAGE, "unknown source format %d", (int)opts->format);
-    if (window < (64u << 10)) window = 64u << 10;
+    if (window < HEAD_BYTES) window = HEAD_BYTES; /* format detection needs the head in one window */
     stream s;
     struct rd r;
     memset(&r, 0, sizeof r);

@@ -124,7 +124,8 @@ typedef struct vs_source_in {
  * vs_source_read_mem would over its (decompressed) bytes: an input that starts with a gzip
  * (1f 8b) or zstd (28 b5 2f fd) header is decompressed on the fly (concatenated members/frames
  * too), and its format detected from the decompressed head and the name without its .gz/.zst
- * suffix; the text is parsed in windows of about `window` bytes cut at record boundaries (a
+ * suffix; the text is parsed in windows of about `window` bytes (at least 4 KiB, the head that
+ * format detection reads) cut at record boundaries (a
  * longer record, or a plain-text file, which is one document, grows the window). Damaged or
  * truncated compressed data is VS_EDATA "NAME: gzip data is damaged or truncated near byte N:
  * ..." (the documents before it have been delivered). st->bytes counts decompressed bytes.

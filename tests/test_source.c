@@ -1124,6 +1124,52 @@ static char *gzip_of(const char *s, size_t n, size_t *out_len) {
     return out;
 }
 
+/* F10 (fuzz_source_input): a window used to be cut before the last "<DOC" / "<REUTERS" found
+ * by searching backwards, also one inside a comment or CDATA section, a broken tag, or a
+ * second start tag inside an open record; the records around it then differed from one read of
+ * the file. Windows are now cut only at a record start that the parser's own tag scan meets. */
+static void test_stream_windows_cut_where_the_parser_starts_records(void **state) {
+    (void)state;
+    static const struct { const char *name, *rec, *trap; } cases[] = {
+        { "w.trec", "<DOC>\n<DOCNO> D%05d </DOCNO>\n<TEXT>\nStory %d about grain and rain.\n</TEXT>\n</DOC>\n",
+          "<!-- <DOC> a comment\n\n\n long enough to straddle a window -->\n" },
+        { "w.trec", "<DOC>\n<DOCNO> D%05d </DOCNO>\n<TEXT>\nStory %d: a <DOC that is no tag\n<P>\nmore.\n</TEXT>\n</DOC>\n", "" },
+        { "w.sgm", "<REUTERS NEWID=\"%d\">\n<TEXT><TITLE>T</TITLE><BODY>Story; see <REUTERS NEWID=\"%d\">\n"
+          "sold.\n Reuter\n</BODY></TEXT>\n</REUTERS>\n", "" },
+        { "w.sgm", "<REUTERS NEWID=\"%d\">\n<TEXT><BODY>Story %d.\n</BODY></TEXT>\n</REUTERS>\n",
+          "<![CDATA[ <REUTERS NEWID=\"999\"> not a record ]]>\n" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        vs_buf text = VS_BUF_INIT;
+        char rec[512];
+        for (int i = 0; i < 400; i++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+            int k = snprintf(rec, sizeof rec, cases[c].rec, i, i); /* the formats above */
+#pragma GCC diagnostic pop
+            assert_int_equal(vs_buf_append(&text, rec, (size_t)k), VS_OK);
+            if (i % 3 == 0) assert_int_equal(vs_buf_append(&text, cases[c].trap, strlen(cases[c].trap)), VS_OK);
+        }
+        struct digest a = { 0 };
+        vs_source_opts oa = { VS_FMT_AUTO, 0, digest_warn, &a };
+        vs_source_stats sa = { 0 };
+        vs_err err;
+        assert_int_equal(vs_source_read_mem(cases[c].name, text.p, text.len, &oa, digest_doc, &a, &sa, &err), VS_OK);
+        assert_true(a.n >= 200);
+        for (size_t window = 4096; window <= 16384; window += 1000) { /* cuts at every phase */
+            struct digest b = { 0 };
+            vs_source_opts ob = { VS_FMT_AUTO, 0, digest_warn, &b };
+            vs_source_stats sb = { 0 };
+            vs_source_in in = { .fd = -1, .data = text.p, .len = text.len };
+            assert_int_equal(vs_source_read_input(cases[c].name, &in, window, &ob, digest_doc, &b, &sb, NULL, &err), VS_OK);
+            assert_int_equal(b.n, a.n);
+            assert_true(b.h == a.h);
+            assert_int_equal(b.nw, a.nw);
+        }
+        vs_buf_free(&text);
+    }
+}
+
 /* Windows of 64 KiB over gzip, zstd and plain bytes give exactly what one read gives. */
 static void test_stream_windows_and_compression_give_the_same_documents(void **state) {
     (void)state;
@@ -1260,6 +1306,7 @@ int main(void) {
         cmocka_unit_test(test_corpus_reuters_sgml_all_21578_stories),
         cmocka_unit_test(test_corpus_cacm_and_bbc),
         cmocka_unit_test(test_stream_windows_and_compression_give_the_same_documents),
+        cmocka_unit_test(test_stream_windows_cut_where_the_parser_starts_records),
         cmocka_unit_test(test_read_file_decompresses_gzip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * uses: windows cut at record boundaries, gzip/zstd decompression, memory or file descriptor.
  *
  * Input: byte 0 picks the name (extension, .gz/.zst suffix) and strict mode (bit 7); byte 1 the
- * window (64 << (b & 7) bytes: 64 B .. 8 KiB, so that records straddle windows) and, bit 7,
+ * window (4 KiB << (b & 1): 4 or 8 KiB, the reader's smallest windows, so that records of a
+ * 16 KiB input straddle windows) and, bit 7,
  * whether the bytes are read through a file descriptor (memfd) instead of memory. The rest is
  * the file, compressed or not.
  *
@@ -62,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t sel = fz_u8(&in), wsel = fz_u8(&in);
     const char *name = names[(sel & 0x7f) % (sizeof names / sizeof *names)];
     vs_source_opts o = { VS_FMT_AUTO, (sel & 0x80) != 0, NULL, NULL };
-    size_t window = (size_t)64 << (wsel & 7);
+    size_t window = (size_t)4096 << (wsel & 1);
     uint8_t *buf = malloc(in.n ? in.n : 1); /* exact size: ASan sees reads past the end */
     if (!buf) return 0;
     memcpy(buf, in.p, in.n);
