@@ -152,7 +152,17 @@ int vs_plist_block_bound(vs_plist *pl, uint32_t target, uint32_t *max_tf, uint32
 
 int vs_plist_positions(vs_plist *pl, uint32_t *out, uint32_t cap) {
     if (pl->doc == VS_PLIST_END) return -1;
-    /* Skip the positions of the postings before the current one in this block. */
+    /* Skip the positions of the postings before the current one in this block, over verified
+     * pages: a damaged byte there would shift every position after it (at most 5 bytes per
+     * position, the varint maximum for 32 bits, clamped to the list). */
+    if (pl->pos_i < pl->i) {
+        uint64_t skip = 0;
+        for (uint32_t j = pl->pos_i; j < pl->i; j++) skip += pl->tfs[j];
+        uint64_t want = skip * 5, left = (uint64_t)(pl->pos_end - pl->pos);
+        uint64_t off = (uint64_t)(pl->pos - vs_segment_section(pl->s, VS_SEC_POSITIONS, NULL));
+        vs_rc rc = vs_segment_need(pl->s, VS_SEC_POSITIONS, off, want < left ? want : left, &pl->err);
+        if (rc != VS_OK) { fail(pl, rc); return -1; }
+    }
     while (pl->pos_i < pl->i) {
         for (uint32_t j = 0; j < pl->tfs[pl->pos_i]; j++) {
             while (pl->pos < pl->pos_end && (*pl->pos & 0x80)) pl->pos++;
