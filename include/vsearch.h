@@ -66,6 +66,8 @@ typedef struct vs_build_stats {
     uint64_t peak_rss;      /* bytes: the process's peak resident set (getrusage) */
     double input_seconds;   /* of `seconds`: reading, analysing and inverting the input */
     double terms_seconds;   /* of `seconds`: writing the postings and finishing the segment */
+    uint64_t segments_written; /* new segments written by the input (more than one when the
+                                  collection's per-document tables outgrow the budget) */
 } vs_build_stats;
 
 #define VS_BUILD_CREATED 0    /* there was no index */

@@ -76,6 +76,8 @@
 #define CACHE_MIN_SLOTS (1u << 12)
 #define CACHE_MAX_ENTRIES (1u << 20)
 #define CACHE_MAX_POOL (64u << 20)
+/* The smallest limit vs_analyze_set_cache_limit honours: a 64 KiB table and a 128 KiB pool. */
+#define CACHE_MIN_LIMIT (256u << 10)
 
 #define TERM_STOP 0xFFu  /* entry tlen: the key is a stopword */
 #define TERM_EMPTY 0xFEu /* entry tlen: the key folds to nothing: no token at all */
@@ -143,6 +145,8 @@ struct vs_analyzer {
     uint32_t count;
     char *pool;
     size_t pool_len, pool_cap;
+    uint32_t max_entries; /* bounds (vs_analyze_set_cache_limit): CACHE_MAX_* by default */
+    size_t max_pool;
 
     vs_buf fold; /* scratch for folding */
 };
@@ -416,6 +420,32 @@ static vs_rc cache_grow(vs_analyzer *a) {
     return VS_OK;
 }
 
+/* The table takes at most a quarter of the limit (load <= 1/2, 8-byte slots) and the pool the
+ * largest power of two times 64 KiB in the rest: with the pool's doubling growth, table plus pool
+ * capacity never pass the limit. Both stay within CACHE_MAX_*. The cache is emptied, and a
+ * larger table than the new bound is given back. */
+vs_rc vs_analyze_set_cache_limit(vs_analyzer *a, size_t bytes) {
+    if (bytes < CACHE_MIN_LIMIT) bytes = CACHE_MIN_LIMIT;
+    size_t slots = CACHE_MIN_SLOTS;
+    while (slots * 2 * sizeof(slot) <= bytes / 4 && slots * 2 <= 2 * (size_t)CACHE_MAX_ENTRIES) slots *= 2;
+    size_t pool = 64 * 1024;
+    while (slots * sizeof(slot) + pool * 2 <= bytes && pool * 2 <= CACHE_MAX_POOL) pool *= 2;
+    a->max_entries = (uint32_t)(slots / 2);
+    a->max_pool = pool;
+    cache_clear(a);
+    if ((size_t)a->mask + 1 > slots && cache_alloc(a, (uint32_t)slots) != VS_OK) return VS_ENOMEM;
+    if (a->pool_cap > pool) {
+        free(a->pool);
+        a->pool = NULL;
+        a->pool_cap = 0;
+    }
+    return VS_OK;
+}
+
+size_t vs_analyze_cache_bytes(const vs_analyzer *a) {
+    return ((size_t)a->mask + 1) * sizeof(slot) + a->pool_cap;
+}
+
 /* Computes the entry for a key that is not cached and inserts it; returns the entry. */
 static vs_rc cache_fill(vs_analyzer *a, const uint8_t *key, size_t kl, int nonascii, uint64_t h,
                         const uint8_t **out) {
@@ -439,12 +469,13 @@ static vs_rc cache_fill(vs_analyzer *a, const uint8_t *key, size_t kl, int nonas
 
     /* Make room: clear when a bound is reached, else grow the table before it is half full. */
     size_t need = ENTRY_HDR + kl + tl + 1;
-    if (a->count + 1 > CACHE_MAX_ENTRIES || a->pool_len + need > CACHE_MAX_POOL) {
+    if (a->count + 1 > a->max_entries || a->pool_len + need > a->max_pool) {
         cache_clear(a);
     } else if ((a->count + 1) * 2 > a->mask + 1) {
         if ((rc = cache_grow(a)) != VS_OK) return rc;
     }
     if (a->pool_cap - a->pool_len < need) {
+        /* pool_len + need <= max_pool, a power of two >= 64 KiB: cap stays <= max_pool */
         size_t cap = a->pool_cap ? a->pool_cap : 64 * 1024;
         while (cap - a->pool_len < need) cap *= 2;
         char *p = realloc(a->pool, cap);
@@ -595,6 +626,8 @@ vs_rc vs_analyze_new(const vs_analyze_config *cfg, vs_analyzer **out, vs_err *er
     free(offs);
     vs_buf_free(&mem);
     vs_buf_free(&tmp);
+    a->max_entries = CACHE_MAX_ENTRIES;
+    a->max_pool = CACHE_MAX_POOL;
     if (rc == VS_OK) rc = cache_alloc(a, CACHE_MIN_SLOTS);
     if (rc == VS_OK) rc = vs_buf_reserve(&a->fold, 4 * RAW_CAP);
     if (rc != VS_OK) {

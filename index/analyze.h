@@ -67,6 +67,14 @@ VS_MUST_CHECK vs_rc vs_analyze_config_decode(const uint8_t *p, size_t n, vs_anal
 /* The analyzer copies what it needs from cfg. Not thread-safe: one analyzer per thread. */
 VS_MUST_CHECK vs_rc vs_analyze_new(const vs_analyze_config *cfg, vs_analyzer **out, vs_err *err);
 void vs_analyze_free(vs_analyzer *a);
+/* Bounds the term cache (its slot table plus its string pool) to `bytes` (at least 256 KiB; the
+ * default, without a call, is ~80 MiB: 2^20 entries and 64 MiB of strings). The cache is
+ * emptied and refills; when full it is cleared, so a smaller limit costs speed on collections
+ * with a large vocabulary, never correctness. `build` gives each analysis thread a share of
+ * --memory. VS_ENOMEM only if the smaller table cannot be allocated. */
+VS_MUST_CHECK vs_rc vs_analyze_set_cache_limit(vs_analyzer *a, size_t bytes);
+/* Bytes the cache holds now (table and pool capacity). */
+size_t vs_analyze_cache_bytes(const vs_analyzer *a);
 
 /* Tokenises text[0..len) and calls fn (may be NULL: just count) for every kept term, in order.
  * Positions start at first_pos. *next_pos (if non-NULL) receives the position after the last

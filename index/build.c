@@ -31,6 +31,11 @@
 
 #define DEFAULT_MEMORY ((uint64_t)1 << 30)
 #define DEFAULT_THREADS 2
+/* A build starts a new segment when the segment writer's tables (4 bytes per passage, ~20 bytes
+ * plus the id per document, none of which a spill can give back) pass 1/SEG_SHARE of --memory:
+ * with the analyzer caches (1/4), batches in flight (1/8), read windows (1/16 per thread) and
+ * the postings phase's read buffers, what is left keeps the inverter useful. */
+#define SEG_SHARE 6
 
 void vs_build_opts_default(vs_build_opts *o) {
     memset(o, 0, sizeof *o);
@@ -50,6 +55,15 @@ static uint64_t peak_rss(void) {
 static uint64_t memory_of(const vs_build_opts *o) {
     uint64_t m = o && o->memory ? o->memory : DEFAULT_MEMORY;
     return m < (1u << 20) ? (1u << 20) : m;
+}
+
+/* The segment cut and the largest merge the policy makes (SEG_SHARE), at least 4 MiB; the
+ * environment variable VSEARCH_TEST_SEG_LIMIT (bytes) replaces it for the tests. */
+static uint64_t seg_limit_of(uint64_t memory) {
+    const char *e = getenv("VSEARCH_TEST_SEG_LIMIT");
+    if (e && *e) return strtoull(e, NULL, 10);
+    uint64_t l = memory / SEG_SHARE;
+    return l < (4u << 20) ? (4u << 20) : l;
 }
 
 static size_t window_of(uint64_t memory) {
@@ -149,37 +163,31 @@ typedef struct job {
     double t0;
 } job;
 
-/* Runs the tasks into a new segment, registers it, records the files in the catalog. */
-static vs_rc index_tasks(job *j, vs_err *err) {
+/* ingest's segment callbacks: name each new segment, then register it and record its files in
+ * the catalog. */
+typedef struct segs {
+    job *j;
+    char name[128];
+} segs;
+
+static vs_rc seg_open(void *ctx, char *path, size_t cap, vs_err *err) {
+    segs *c = ctx;
+    (void)err;
+    vs_writer_name(c->j->w, "seg", ".vsg", c->name, sizeof c->name, path, cap);
+    return VS_OK;
+}
+
+static vs_rc seg_done(void *ctx, const char *path, size_t first, size_t end, vs_err *err) {
+    segs *c = ctx;
+    job *j = c->j;
     vs_writer *w = j->w;
-    const vs_build_opts *o = j->o;
     vs_build_stats *st = j->st;
-    char segname[128], segpath[4096], tname[128], tpath[4096];
-    vs_writer_name(w, "seg", ".vsg", segname, sizeof segname, segpath, sizeof segpath);
-    vs_writer_name(w, "tmp", ".build", tname, sizeof tname, tpath, sizeof tpath);
-    vs_ingest_opts io = {
-        .acfg = &w->man.acfg, .unit_doc = w->man.unit == 1, .max_words = w->man.max_words,
-        .format = (vs_format)o->format, .strict = o->strict, .memory = memory_of(o),
-        .threads = o->threads ? o->threads : DEFAULT_THREADS, .tmp_prefix = tpath,
-        .warn = o->warn, .warn_ctx = o->warn_ctx, .progress = o->progress, .progress_ctx = o->progress_ctx,
-        .t0 = j->t0,
-    };
-    vs_ingest_stats is;
-    vs_rc rc = vs_ingest_run(j->tasks, j->n_tasks, &io, segpath, &is, err);
-    st->files += is.src.files;
-    st->raw_bytes += is.src.bytes;
-    st->skipped_records += is.src.skipped_records;
-    st->skipped_files += is.src.skipped_files;
-    st->invalid_utf8 += is.src.invalid_utf8;
-    st->spills += is.spills;
-    st->input_seconds += is.input_seconds;
-    st->terms_seconds += is.terms_seconds;
-    if (rc != VS_OK) return rc;
+    vs_rc rc;
     uint64_t seg_hash = 0;
-    if (is.wrote) {
+    if (path) {
         size_t idx;
         uint64_t replaced = 0;
-        if ((rc = vs_writer_add_segment(w, segname, &idx, &replaced, err)) != VS_OK) return rc;
+        if ((rc = vs_writer_add_segment(w, c->name, &idx, &replaced, err)) != VS_OK) return rc;
         st->docs_deleted += replaced;
         seg_hash = w->seg[idx].ms.trailer_hash;
         const vs_segment_meta *mt = vs_segment_get_meta(w->seg[idx].seg);
@@ -191,18 +199,49 @@ static vs_rc index_tasks(job *j, vs_err *err) {
     }
     vs_catalog *cat;
     if ((rc = vs_writer_catalog(w, &cat, err)) != VS_OK) return rc;
-    for (size_t i = 0; i < j->n_tasks; i++) {
+    for (size_t i = first; i < end; i++) {
         const vs_ingest_task *t = &j->tasks[i];
         if (!t->read || strcmp(t->path, "-") == 0) continue;
         if (strlen(t->path) > VS_CAT_MAX_PATH) continue; /* not tracked: re-indexed each time */
         vs_catalog_file f = { .path = (char *)t->path, .size = t->size, .mtime_ns = t->mtime_ns, .hash = t->hash,
-                              .format = (uint8_t)o->format, .seg = t->n_docs ? seg_hash : 0,
+                              .format = (uint8_t)j->o->format, .seg = t->n_docs ? seg_hash : 0,
                               .first_doc = t->n_docs ? t->first_doc : 0, .n_docs = t->n_docs };
         if (vs_catalog_add(cat, &f) != VS_OK) return vs_err_set(err, VS_ENOMEM, "out of memory");
         w->cat_dirty = 1;
     }
     vs_catalog_sort(cat);
     return VS_OK;
+}
+
+/* Runs the tasks into new segments (one, or more when the writer's per-document tables pass
+ * SEG_SHARE of the budget: see vs_ingest_opts), registered with their files in the catalog. */
+static vs_rc index_tasks(job *j, vs_err *err) {
+    vs_writer *w = j->w;
+    const vs_build_opts *o = j->o;
+    vs_build_stats *st = j->st;
+    char tname[128], tpath[4096];
+    vs_writer_name(w, "tmp", ".build", tname, sizeof tname, tpath, sizeof tpath);
+    segs sc = { .j = j };
+    uint64_t memory = memory_of(o);
+    vs_ingest_opts io = {
+        .acfg = &w->man.acfg, .unit_doc = w->man.unit == 1, .max_words = w->man.max_words,
+        .format = (vs_format)o->format, .strict = o->strict, .memory = memory,
+        .threads = o->threads ? o->threads : DEFAULT_THREADS, .tmp_prefix = tpath,
+        .warn = o->warn, .warn_ctx = o->warn_ctx, .progress = o->progress, .progress_ctx = o->progress_ctx,
+        .t0 = j->t0, .seg_limit = seg_limit_of(memory), .seg_open = seg_open, .seg_done = seg_done, .seg_ctx = &sc,
+    };
+    vs_ingest_stats is;
+    vs_rc rc = vs_ingest_run(j->tasks, j->n_tasks, &io, &is, err);
+    st->files += is.src.files;
+    st->raw_bytes += is.src.bytes;
+    st->skipped_records += is.src.skipped_records;
+    st->skipped_files += is.src.skipped_files;
+    st->invalid_utf8 += is.src.invalid_utf8;
+    st->spills += is.spills;
+    st->input_seconds += is.input_seconds;
+    st->terms_seconds += is.terms_seconds;
+    st->segments_written += is.segments;
+    return rc;
 }
 
 /* Commit, then the merge policy; fills the final statistics. */
@@ -323,6 +362,7 @@ static vs_rc run(const char *dir, const char *const *paths, size_t n_paths, cons
     if ((rc = vs_writer_open(dir, 1, &w, err)) != VS_OK) goto out;
     j.w = w;
     w->window = window_of(memory_of(&o));
+    w->max_tables = seg_limit_of(memory_of(&o));
     int full;
     if (!w->existed) {
         st->mode = VS_BUILD_CREATED;
@@ -390,6 +430,8 @@ vs_rc vs_delete(const char *dir, const char *const *ids, size_t n_ids, uint64_t 
     vs_writer *w;
     vs_rc rc = vs_writer_open(dir, 0, &w, err);
     if (rc != VS_OK) return rc;
+    w->window = window_of(memory_of(NULL));
+    w->max_tables = seg_limit_of(memory_of(NULL));
     uint64_t before = 0, after = 0;
     for (size_t i = 0; i < w->n_seg; i++) before += w->seg[i].n_del_passages;
     for (size_t i = 0; i < n_ids && rc == VS_OK; i++) {

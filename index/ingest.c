@@ -170,6 +170,9 @@ struct pipe_ {
     /* consumer */
     vs_segwriter *sw;
     vs_invert *iv;
+    char seg_path[4096];        /* the segment being written */
+    size_t seg_first;           /* its first task */
+    uint64_t seg_bytes0;        /* input bytes before it */
     uint32_t *tids;
     size_t cap_tids;
     vs_ingest_stats *st;
@@ -615,7 +618,13 @@ static vs_rc producer_init(producer *pr, pipe_ *p, vs_err *err) {
     vs_passage_list pl0 = VS_PASSAGE_LIST_INIT;
     pr->pl = pl0;
     if (!(pr->pcache = calloc(PCACHE, sizeof *pr->pcache))) return vs_err_set(err, VS_ENOMEM, "out of memory");
-    return vs_analyze_new(p->o->acfg, &pr->an, err);
+    vs_rc rc = vs_analyze_new(p->o->acfg, &pr->an, err);
+    /* The analysis threads' term caches share a quarter of the budget: left alone each would
+     * grow to ~80 MiB on a large vocabulary, memory that a spill cannot give back. */
+    unsigned nth = p->threaded ? p->o->threads : 1;
+    if (rc == VS_OK && vs_analyze_set_cache_limit(pr->an, (size_t)(p->o->memory / 4 / nth)) != VS_OK)
+        rc = vs_err_set(err, VS_ENOMEM, "out of memory");
+    return rc;
 }
 
 static void producer_free(producer *pr) {
@@ -657,6 +666,44 @@ static uint64_t resident(void) {
     unsigned long long size = 0, res = 0;
     if (sscanf(buf, "%llu %llu", &size, &res) != 2) return 0;
     return (uint64_t)res * (uint64_t)page;
+}
+
+/* Starts a segment: its file (o->seg_open), writer and inverter. */
+static vs_rc seg_start(pipe_ *p, size_t first_task) {
+    const vs_ingest_opts *o = p->o;
+    p->seg_first = first_task;
+    p->seg_bytes0 = p->st->src.bytes;
+    vs_rc rc = o->seg_open(o->seg_ctx, p->seg_path, sizeof p->seg_path, p->err);
+    if (rc == VS_OK) rc = vs_segwriter_new_tmp(o->tmp_prefix, p->seg_path, &p->sw, p->err);
+    if (rc == VS_OK) rc = vs_invert_new(o->tmp_prefix, &p->iv, p->err);
+    return rc;
+}
+
+/* Finishes the segment of tasks [seg_first, end): merges the inverter's runs into its postings
+ * (read buffers: read_mem in all), writes and fsyncs it when it has a passage, and hands it to
+ * o->seg_done. */
+static vs_rc seg_end(pipe_ *p, size_t end, size_t read_mem) {
+    const vs_ingest_opts *o = p->o;
+    vs_ingest_stats *st = p->st;
+    vs_rc rc = VS_OK;
+    int wrote = 0;
+    double t = vs_ingest_now();
+    if (vs_segwriter_passages(p->sw) > 0) {
+        rc = vs_invert_write(p->iv, p->sw, read_mem, o->threads, p->err);
+        st->spills += vs_invert_runs(p->iv);
+        vs_invert_free(p->iv);
+        p->iv = NULL;
+        if (rc == VS_OK) rc = vs_segwriter_finish(p->sw, p->seg_path, st->src.bytes - p->seg_bytes0, p->err);
+        wrote = rc == VS_OK;
+        st->terms_seconds += vs_ingest_now() - t;
+    }
+    vs_invert_free(p->iv);
+    p->iv = NULL;
+    vs_segwriter_free(p->sw);
+    p->sw = NULL;
+    if (rc != VS_OK) return rc;
+    st->segments += (unsigned)wrote;
+    return o->seg_done(o->seg_ctx, wrote ? p->seg_path : NULL, p->seg_first, end, p->err);
 }
 
 static vs_rc consume(pipe_ *p, batch *b) {
@@ -732,6 +779,14 @@ static vs_rc consume(pipe_ *p, batch *b) {
         s->skipped_files += b->ss.skipped_files + (uint64_t)b->skipped;
         s->invalid_utf8 += b->ss.invalid_utf8;
         if (!task->read) task->n_docs = 0;
+        /* The writer's tables have reached their share of the budget: the next task starts a
+         * new segment (the inverter's runs go into this one's postings first, with read
+         * buffers of memory / 8, the analyzer caches and batches in flight still held). */
+        if (o->seg_limit && b->task + 1 < p->n && vs_segwriter_tables(p->sw) > o->seg_limit) {
+            if ((rc = seg_end(p, b->task + 1, (size_t)(o->memory / 8))) != VS_OK) return rc;
+            if ((rc = seg_start(p, b->task + 1)) != VS_OK) return rc;
+            return VS_OK;
+        }
     }
     /* Over budget: write a sorted run. The budget is the process's resident memory: what we
      * account for (inverter, segment writer, batches in flight) and what we cannot (analyzer
@@ -785,8 +840,8 @@ static vs_rc consume_all(pipe_ *p) {
     return rc;
 }
 
-vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, const char *seg_path,
-                    vs_ingest_stats *st, vs_err *err) {
+vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, vs_ingest_stats *st,
+                    vs_err *err) {
     memset(st, 0, sizeof *st);
     pipe_ p;
     memset(&p, 0, sizeof p);
@@ -811,8 +866,7 @@ vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, co
         struct stat sb;
         if (strcmp(tasks[i].path, "-") != 0 && stat(tasks[i].path, &sb) == 0) p.total_bytes += (uint64_t)sb.st_size;
     }
-    vs_rc rc = vs_segwriter_new_tmp(o->tmp_prefix, seg_path, &p.sw, err);
-    if (rc == VS_OK) rc = vs_invert_new(o->tmp_prefix, &p.iv, err);
+    vs_rc rc = seg_start(&p, 0);
     unsigned nth = p.threaded ? o->threads : 1;
     producer *prs = calloc(nth, sizeof *prs);
     if (rc == VS_OK && !prs) rc = vs_err_set(err, VS_ENOMEM, "out of memory");
@@ -863,17 +917,10 @@ vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o, co
     free(p.tail);
     free(p.tids);
     p.tids = NULL;
-    double t1 = vs_ingest_now();
-    st->input_seconds = t1 - o->t0;
-    if (rc == VS_OK && st->passages > 0) {
+    st->input_seconds = vs_ingest_now() - o->t0 - st->terms_seconds; /* less the cuts' postings */
+    if (rc == VS_OK) {
         progress(&p, 1);
-        rc = vs_invert_write(p.iv, p.sw, (size_t)(o->memory / 4), o->threads, err);
-        st->spills = vs_invert_runs(p.iv);
-        vs_invert_free(p.iv);
-        p.iv = NULL;
-        if (rc == VS_OK) rc = vs_segwriter_finish(p.sw, seg_path, st->src.bytes, err);
-        if (rc == VS_OK) st->wrote = 1;
-        st->terms_seconds = vs_ingest_now() - t1;
+        rc = seg_end(&p, n, (size_t)(o->memory / 4));
     }
     vs_invert_free(p.iv);
     vs_segwriter_free(p.sw);

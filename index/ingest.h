@@ -20,8 +20,8 @@
  * and any memory budget. Memory: the inverter and segment writer (invert.h, segwriter.h), at
  * most memory / 8 (capped at 64 MiB) of batches in flight (the batches of the task being
  * consumed are always admitted, so a huge file cannot deadlock the queue), a read window of
- * memory / 16 (1-64 MiB) per analysis thread, and each analysis thread's analyzer cache
- * (analyze.h bounds it, not the budget). Warnings are delivered from the calling thread, in
+ * memory / 16 (1-64 MiB) per analysis thread, and the analysis threads' term caches (together
+ * at most memory / 4, at least 256 KiB each: vs_analyze_set_cache_limit). Warnings are delivered from the calling thread, in
  * task order. The number of threads does not change any output, warnings included. */
 #ifndef VS_INGEST_H
 #define VS_INGEST_H
@@ -58,19 +58,31 @@ typedef struct vs_ingest_opts {
     void (*progress)(void *ctx, const vs_build_progress *p);
     void *progress_ctx;
     double t0;                  /* start time (CLOCK_MONOTONIC seconds) for progress */
+    /* Segments. The tasks' documents go to one segment, or to several: when, at the end of a
+     * task, the segment writer's tables (vs_segwriter_tables: per-document
+     * and per-passage, which a spill cannot give back) pass seg_limit bytes (0: no limit), that segment is finished and
+     * the next task starts a new one. The cut depends on the input only (never on threads or
+     * timing). seg_open names each segment file (path, at most cap bytes); seg_done is called
+     * once it is written and fsynced (path NULL when its tasks gave no passage: nothing was
+     * written) with its tasks [first, end), whose first_doc counts from that segment's start. */
+    uint64_t seg_limit;
+    vs_rc (*seg_open)(void *ctx, char *path, size_t cap, vs_err *err);
+    vs_rc (*seg_done)(void *ctx, const char *path, size_t first, size_t end, vs_err *err);
+    void *seg_ctx;
 } vs_ingest_opts;
 
 typedef struct vs_ingest_stats {
     uint64_t docs, passages, terms, postings, positions, spills;
     vs_source_stats src;
-    int wrote;                  /* a segment was written (0: the tasks gave no passage) */
+    unsigned segments;          /* segments written (0: the tasks gave no passage) */
     double input_seconds;       /* reading, analysing, inverting (parallel) */
     double terms_seconds;       /* merging runs into postings, finishing the segment (serial) */
 } vs_ingest_stats;
 
-/* Runs the tasks and writes seg_path (fsynced) when they gave at least one passage. */
+/* Runs the tasks into one or more segments (o->seg_open, o->seg_done), each fsynced, a segment
+ * only when its tasks gave at least one passage. */
 VS_MUST_CHECK vs_rc vs_ingest_run(vs_ingest_task *tasks, size_t n, const vs_ingest_opts *o,
-                                  const char *seg_path, vs_ingest_stats *st, vs_err *err);
+                                  vs_ingest_stats *st, vs_err *err);
 /* XXH3_64bits of a file's bytes, with its size and mtime (ns). */
 VS_MUST_CHECK vs_rc vs_ingest_hash_file(const char *path, uint64_t *hash, uint64_t *size,
                                         int64_t *mtime_ns, vs_err *err);

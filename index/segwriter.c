@@ -344,6 +344,11 @@ size_t vs_segwriter_mem(const vs_segwriter *w) {
     return n + (w->out.buf ? OUT_BUF : 0) + w->out.sums.cap;
 }
 
+size_t vs_segwriter_tables(const vs_segwriter *w) {
+    return w->ids.cap + w->id_cap * 20 + w->s[S_LENS].mem.cap + w->s[S_STORED_DIR].mem.cap +
+           w->s[S_DICT_INDEX].mem.cap;
+}
+
 uint32_t vs_segwriter_passages(const vs_segwriter *w) { return w->n_passages; }
 uint32_t vs_segwriter_docs(const vs_segwriter *w) { return w->n_docs; }
 

@@ -32,6 +32,9 @@ VS_MUST_CHECK vs_rc vs_segwriter_new_tmp(const char *tmp_prefix, const char *pat
 void vs_segwriter_free(vs_segwriter *w);
 /* Bytes of memory the writer holds (for the build's memory budget). */
 size_t vs_segwriter_mem(const vs_segwriter *w);
+/* Of that, the tables that grow with the documents and passages and stay until finish() (ids,
+ * per-document arrays, passage lengths, stored-block directory): a function of the input only. */
+size_t vs_segwriter_tables(const vs_segwriter *w);
 uint32_t vs_segwriter_passages(const vs_segwriter *w);
 uint32_t vs_segwriter_docs(const vs_segwriter *w);
 

@@ -348,6 +348,8 @@ vs_rc vs_writer_delete_id(vs_writer *w, const char *id, size_t len, int *found, 
 
 /* Inside segment s: of equal ids (adjacent in DOCIDX, in document order), all but the last
  * are deleted. */
+#define RELEASE_EVERY 0xFFFFu
+
 static vs_rc dedupe_inside(vs_writer *w, vs_wseg *s, uint64_t *replaced, vs_err *err) {
     uint32_t nd = (uint32_t)s->ms.n_docs, prev = 0;
     vs_doc_info pdi, di;
@@ -361,11 +363,15 @@ static vs_rc dedupe_inside(vs_writer *w, vs_wseg *s, uint64_t *replaced, vs_err 
         }
         pdi = di;
         prev = doc;
+        if ((k & RELEASE_EVERY) == RELEASE_EVERY) vs_merge_release(s->seg);
     }
+    vs_merge_release(s->seg);
     return VS_OK;
 }
 
-/* Deletes the live documents of `old` whose ids are live in `neu`. */
+/* Deletes the live documents of `old` whose ids are live in `neu`. Both segments' mapped pages
+ * are released every RELEASE_EVERY + 1 documents read and at the end: a build that writes
+ * several segments walks all their id tables, which would otherwise stay resident. */
 static vs_rc dedupe_against(vs_writer *w, vs_wseg *neu, vs_wseg *old, uint64_t *replaced, vs_err *err) {
     uint32_t nn = (uint32_t)neu->ms.n_docs, no = (uint32_t)old->ms.n_docs;
     if (nn == 0 || no == 0 || old->n_del_docs == no) return VS_OK;
@@ -375,6 +381,10 @@ static vs_rc dedupe_against(vs_writer *w, vs_wseg *neu, vs_wseg *old, uint64_t *
     if ((double)nn * lg < (double)nn + (double)no) {
         /* few new documents: binary search each in the old segment */
         for (uint32_t d = 0; d < nn; d++) {
+            if ((d & RELEASE_EVERY) == RELEASE_EVERY) {
+                vs_merge_release(neu->seg);
+                vs_merge_release(old->seg);
+            }
             if (is_deleted(neu, d)) continue;
             vs_doc_info di;
             uint32_t od;
@@ -386,10 +396,12 @@ static vs_rc dedupe_against(vs_writer *w, vs_wseg *neu, vs_wseg *old, uint64_t *
                 (*replaced)++;
             }
         }
+        vs_merge_release(neu->seg);
+        vs_merge_release(old->seg);
         return VS_OK;
     }
     /* otherwise: walk both DOCIDX lists in id order */
-    uint32_t a = 0, b = 0, da = 0, db = 0;
+    uint32_t a = 0, b = 0, da = 0, db = 0, steps = 0;
     vs_doc_info ia, ib;
     if ((rc = idx_doc(neu->seg, 0, &da, &ia, err)) != VS_OK) return rc;
     if ((rc = idx_doc(old->seg, 0, &db, &ib, err)) != VS_OK) return rc;
@@ -401,7 +413,13 @@ static vs_rc dedupe_against(vs_writer *w, vs_wseg *neu, vs_wseg *old, uint64_t *
         }
         if (c <= 0 && ++a < nn && (rc = idx_doc(neu->seg, a, &da, &ia, err)) != VS_OK) return rc;
         if (c >= 0 && ++b < no && (rc = idx_doc(old->seg, b, &db, &ib, err)) != VS_OK) return rc;
+        if ((++steps & RELEASE_EVERY) == 0) { /* ia and ib stay valid: the pages are read again */
+            vs_merge_release(neu->seg);
+            vs_merge_release(old->seg);
+        }
     }
+    vs_merge_release(neu->seg);
+    vs_merge_release(old->seg);
     return VS_OK;
 }
 
@@ -720,8 +738,14 @@ vs_rc vs_writer_merge_policy(vs_writer *w, vs_err *err) {
             size_t cnt = 0;
             for (size_t i = 0; i < w->n_seg; i++) cnt += tier(&w->seg[i]) == t;
             if (cnt < VS_MERGE_FACTOR) continue;
+            uint64_t docs = 0, psg = 0;
             for (size_t i = 0; i < w->n_seg; i++)
-                if (tier(&w->seg[i]) == t) idx[n++] = i;
+                if (tier(&w->seg[i]) == t) {
+                    idx[n++] = i;
+                    docs += w->seg[i].ms.n_docs - w->seg[i].n_del_docs;
+                    psg += live_passages(&w->seg[i]);
+                }
+            if (w->max_tables && VS_WRITER_TABLES(docs, psg) > w->max_tables) n = 0; /* too large */
         }
         if (n == 0) break;
         if ((rc = vs_writer_merge(w, idx, n, err)) == VS_OK) rc = vs_writer_commit(w, err);

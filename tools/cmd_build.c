@@ -96,8 +96,10 @@ void cli_build_summary(const char *dir, const vs_build_stats *st) {
     double mbs = st->seconds > 0 ? (double)st->raw_bytes / 1e6 / st->seconds : 0.0;
     double dps = st->seconds > 0 ? (double)st->docs / st->seconds : 0.0;
     double rss = (double)st->peak_rss / 1048576.0;
-    char runs[96] = "";
+    char runs[160] = "";
     if (st->spills) snprintf(runs, sizeof runs, ", %" PRIu64 " spilled runs", st->spills);
+    if (st->segments_written > 1)
+        snprintf(runs + strlen(runs), sizeof runs - strlen(runs), ", %" PRIu64 " segments written", st->segments_written);
     if (st->input_seconds > 0)
         snprintf(runs + strlen(runs), sizeof runs - strlen(runs), "; input %.2f s, postings %.2f s",
                  st->input_seconds, st->terms_seconds);
@@ -163,7 +165,8 @@ static void help(void) {
            "      --replace        build a new index even if one exists\n"
            "  -j N                 analysis threads (default 2); the index is the same for any N\n"
            "      --memory SIZE    memory budget, peak RSS (default 1G; e.g. 256M): sorted runs are\n"
-           "                       spilled to the index directory beyond it\n"
+           "                       spilled to the index directory beyond it, and a collection\n"
+           "                       too large for one segment in it is written as several\n"
            "      --progress, --no-progress   progress on stderr (default: when stderr is a tty)\n"
            "      --strict         stop at the first bad record or file (exit 65) instead of skipping it\n"
            "  -q, --quiet          no summary line\n"

@@ -271,6 +271,27 @@ fi
 run "build --memory 1G" 0 "$VS" build -i "$T/m1g" "$MEMIN"
 cmp -s "$T/m8"/seg-*.vsg "$T/m1g"/seg-*.vsg && ok "spilled and in-memory builds: identical segment" || bad "spilled build differs"
 
+# --- a collection whose per-document tables outgrow the budget's share is written as several
+# segments (cut at file boundaries; VSEARCH_TEST_SEG_LIMIT stands for a small --memory): the same
+# answers as one segment, the same segments for any -j, and merged, the very same segment
+segs() { ls "$1" | grep -c '^seg-.*\.vsg$'; }
+VSEARCH_TEST_SEG_LIMIT=300000 run "build cut into segments" 0 "$VS" build -i "$T/cut" -j2 "$MEMIN"
+nw=$(sed -n 's/.*, \([0-9]*\) segments written.*/\1/p' "$T/out")
+[ -n "$nw" ] && [ "$nw" -ge 3 ] && [ "$(segs "$T/cut")" -ge 3 ] && ok "$nw segments written" || bad "several segments written" "$(cat "$T/out")"
+run "check the cut index" 0 "$VS" check -i "$T/cut"
+answers "$T/m1g" >"$T/one"
+answers "$T/cut" >"$T/got"
+cmp -s "$T/got" "$T/one" && ok "cut index: same answers as one segment" || bad "cut index: answers differ"
+VSEARCH_TEST_SEG_LIMIT=300000 run "build cut, -j1" 0 "$VS" build -i "$T/cut1" -j1 "$MEMIN"
+sums() { for f in "$1"/seg-*.vsg; do cksum <"$f"; done | sort; }
+[ "$(sums "$T/cut1")" = "$(sums "$T/cut")" ] && ok "cut index: same segments for -j1 and -j2" || bad "cut segments differ between -j1 and -j2"
+run "merge the cut index" 0 "$VS" merge -i "$T/cut"
+cmp -s "$T/cut"/seg-*.vsg "$T/m1g"/seg-*.vsg && ok "cut index merged: identical to the one-segment build" || bad "merged cut index differs"
+# the merge policy makes no segment larger than the budget allows: 10+ small segments stay
+VSEARCH_TEST_SEG_LIMIT=60000 run "build cut into many segments" 0 "$VS" build -i "$T/many-segs" "$MEMIN"
+nw=$(sed -n 's/.*, \([0-9]*\) segments written.*/\1/p' "$T/out")
+[ -n "$nw" ] && [ "$nw" -ge 10 ] && [ "$(segs "$T/many-segs")" = "$nw" ] && ok "$nw segments, none merged beyond the limit" || bad "merge policy and the segment limit" "written ${nw:-?}, left $(segs "$T/many-segs")"
+
 # --- re-sync of 10,000 unchanged files: a no-op well under a second
 awk -v d="$T/many" 'BEGIN { system("mkdir -p " d); for (i = 0; i < 10000; i++) { f = sprintf("%s/f%05d.txt", d, i);
     printf "Note %d\n\nShort text number %d about cocoa and rain.\n", i, i > f; close(f) } }'
