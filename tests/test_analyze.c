@@ -5,8 +5,10 @@
 #include "testutil.h"
 
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "analyze.h"
+#include "buf.h"
 
 #define MAXT 64
 
@@ -73,6 +75,47 @@ static char *terms(int stem, int stop, const char *text) {
         strcat(out, k.term[i]);
     }
     return out;
+}
+
+/* A bounded term cache (vs_analyze_set_cache_limit, as build sets it from --memory) clears
+ * itself often on a large vocabulary, never holds more than its limit, and changes no token. */
+static int hash_tok(void *ctx, const vs_token *t) {
+    uint64_t *h = ctx;
+    uint64_t v[3] = { XXH3_64bits(t->term, t->len), t->pos, *h };
+    *h = XXH3_64bits(v, sizeof v);
+    return 0;
+}
+
+static void test_bounded_cache_gives_the_same_tokens(void **state) {
+    (void)state;
+    vs_buf text = VS_BUF_INIT;
+    char w[64];
+    for (uint32_t i = 0; i < 60000; i++) { /* 60k distinct words, each twice, stems and stopwords */
+        int n = snprintf(w, sizeof w, "Word%uing the w%u-%x ", i * 7919u % 60000u, i, i);
+        assert_int_equal(vs_buf_append(&text, w, (size_t)n), VS_OK);
+    }
+    vs_analyzer *big = make(1, 1), *small = make(1, 1);
+    assert_int_equal(vs_analyze_set_cache_limit(small, 1), VS_OK); /* raised to 256 KiB */
+    uint64_t h1 = 0, h2 = 0;
+    uint32_t n1 = 0, n2 = 0;
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(vs_analyze_text(big, (const char *)text.p, text.len, 0, hash_tok, &h1, NULL, &n1), VS_OK);
+        assert_int_equal(vs_analyze_text(small, (const char *)text.p, text.len, 0, hash_tok, &h2, NULL, &n2), VS_OK);
+        assert_int_equal(n1, n2);
+        assert_true(h1 == h2);
+        assert_true(vs_analyze_cache_bytes(small) <= (256u << 10));
+    }
+    assert_true(vs_analyze_cache_bytes(big) > (1u << 20)); /* the default bound let it grow */
+    /* a limit set on a full cache empties it and gives back what is above the new bound */
+    assert_int_equal(vs_analyze_set_cache_limit(big, 512u << 10), VS_OK);
+    assert_true(vs_analyze_cache_bytes(big) <= (512u << 10));
+    assert_int_equal(vs_analyze_text(big, (const char *)text.p, text.len, 0, hash_tok, &h1, NULL, &n1), VS_OK);
+    assert_int_equal(vs_analyze_text(small, (const char *)text.p, text.len, 0, hash_tok, &h2, NULL, &n2), VS_OK);
+    assert_true(h1 == h2);
+    assert_true(vs_analyze_cache_bytes(big) <= (512u << 10));
+    vs_analyze_free(big);
+    vs_analyze_free(small);
+    vs_buf_free(&text);
 }
 
 static void test_default_config(void **state) {
@@ -601,6 +644,7 @@ static void test_sample_article(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_config),
+        cmocka_unit_test(test_bounded_cache_gives_the_same_tokens),
         cmocka_unit_test(test_fold_case_and_keep_decimal_numbers),
         cmocka_unit_test(test_unicode_folding),
         cmocka_unit_test(test_apostrophes_and_possessives),

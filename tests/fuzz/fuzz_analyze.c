@@ -6,7 +6,9 @@
  * list of three words, bits 3-4 the first position: 0, 1000, UINT32_MAX - 64, UINT32_MAX - 1),
  * byte 1 bit 0 says whether the rest is also decoded as an analyzer config; the rest is text.
  * Analyzers live across inputs (one per configuration) so that the term cache fills, overflows
- * and is cleared as in a long build.
+ * and is cleared as in a long build; byte 0 bit 5 picks a twin whose cache is bounded to the
+ * smallest limit (vs_analyze_set_cache_limit, 256 KiB), so that it clears often, even between
+ * the two analyses of one input, and never holds more than that.
  *
  * Invariants (index/analyze.h): every token is 1..VS_MAX_TOKEN bytes, NUL-terminated at its
  * length, valid UTF-8; positions strictly increase from first_pos; [start, end) lies inside the
@@ -54,7 +56,7 @@ static int on_tok(void *vc, const vs_token *t) {
     return 0;
 }
 
-static vs_analyzer *an[8];
+static vs_analyzer *an[16];
 static const char *const custom[] = { "cocoa", "\xc3\xa9t\xc3\xa9", "5.93" };
 
 static void cfg_of(int k, vs_analyze_config *c) {
@@ -71,11 +73,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_in in = { data, size };
     uint8_t sel = fz_u8(&in), sel2 = fz_u8(&in);
-    int k = sel & 7;
+    int k = (sel & 7) | (sel & 0x20) >> 2;
     if (!an[k]) {
         vs_analyze_config c;
-        cfg_of(k, &c);
+        cfg_of(k & 7, &c);
         if (vs_analyze_new(&c, &an[k], NULL) != VS_OK) abort();
+        if (k & 8) FZ_CHECK(vs_analyze_set_cache_limit(an[k], 0) == VS_OK, "cache limit");
     }
     static const uint32_t firsts[4] = { 0, 1000, UINT32_MAX - 64, UINT32_MAX - 1 };
     uint32_t first = firsts[(sel >> 3) & 3];
@@ -89,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vs_rc r2 = vs_analyze_text(an[k], text, in.n, first, on_tok, &b, &next2, &n2);
     FZ_CHECK(r1 == VS_OK || r1 == VS_EDATA, "unexpected analyzer error");
     FZ_CHECK(r1 == r2, "second analysis returns another code");
+    if (k & 8) FZ_CHECK(vs_analyze_cache_bytes(an[k]) <= (256u << 10), "the cache passes its limit");
     if (r1 == VS_OK) {
         FZ_CHECK(a.n == n1 && b.n == n2 && n1 == n2, "token counts differ");
         FZ_CHECK(next1 == next2 && next1 >= first, "next_pos differs");
