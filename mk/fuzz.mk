@@ -61,7 +61,20 @@ $(FUZZ_BUILD)/fz_mkindex: tests/fuzz/fz_mkindex.c lib/libvsearch.a $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/fuzz $(WARN) $(CFLAGS) -o $@ $< lib/libvsearch.a $(LDLIBS)
 
-fuzz-build: $(FUZZ_BINS) $(FUZZ_BUILD)/fz_mkindex
+# The segment findings' regression inputs, written again in the current format (see the file).
+$(FUZZ_BUILD)/mkfixtures_segment: tests/fuzz/mkfixtures_segment.c lib/libvsearch.a $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< lib/libvsearch.a $(LDLIBS)
+
+.PHONY: fuzz-fixtures
+fuzz-fixtures: $(FUZZ_BUILD)/mkfixtures_segment
+	@mkdir -p $(FUZZ_BUILD)/fixtures
+	$(FUZZ_BUILD)/mkfixtures_segment $(FUZZ_BUILD)/fixtures
+	cp $(FUZZ_BUILD)/fixtures/F1 tests/fixtures/crashes/segment/F1-check-misses-stored-text-ref
+	cp $(FUZZ_BUILD)/fixtures/F2 tests/fixtures/crashes/segment/F2-phrase-damage-reported-as-enomem
+	cp $(FUZZ_BUILD)/fixtures/F6 tests/fixtures/crashes/segment/F6-stored-block-2gb-allocation
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_BUILD)/fz_mkindex $(FUZZ_BUILD)/mkfixtures_segment
 
 fuzz-seeds: bin/vsearch
 	@sh tests/fuzz/mkseeds.sh bin/vsearch $(FUZZ_BUILD)/seeds
