@@ -797,7 +797,6 @@ static vs_rc consume(pipe_ *p, batch *b) {
         size_t held = iv + vs_segwriter_mem(p->sw) + p->cap + p->cap_tids * 4;
         if (held > o->memory / 10 * 8 || resident() > o->memory / 10 * 9) {
             if ((rc = vs_invert_spill(p->iv, err)) != VS_OK) return rc;
-            p->st->spills++;
             malloc_trim(0); /* give the freed postings back, so that the resident size drops */
         }
     }

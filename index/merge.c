@@ -135,10 +135,11 @@ typedef struct input {
 } input;
 
 void vs_merge_release(vs_segment *s) {
+    /* Only mapped files: on a caller's memory (vs_segment_open_mem) MADV_DONTNEED would zero it. */
+    if (!vs_segment_mapped(s)) return;
     uint64_t off = vs_segment_section_off(s, VS_SEC_META);
-    const uint8_t *base = vs_segment_section(s, VS_SEC_META, NULL) - off;
-    /* Only mmap'd segments: vs_segment_open maps the whole file from offset 0, page aligned. */
-    if (((uintptr_t)base & 4095) == 0) (void)madvise((void *)base, (size_t)vs_segment_size(s), MADV_DONTNEED);
+    const uint8_t *base = vs_segment_section(s, VS_SEC_META, NULL) - off; /* the file's first page */
+    (void)madvise((void *)base, (size_t)vs_segment_size(s), MADV_DONTNEED);
 }
 
 static vs_rc input_init(input *in, const vs_merge_in *mi, uint32_t base, vs_err *err) {

@@ -35,7 +35,8 @@ VS_MUST_CHECK vs_rc vs_merge_segments(const vs_merge_in *in, size_t n, const cha
                                       const char *out_path, size_t window, vs_merge_stats *st,
                                       vs_err *err);
 
-/* Releases the resident pages of a segment's mapping (they are read again on demand). */
+/* Releases the resident pages of a segment's mapping (they are read again on demand); nothing
+ * for a segment opened from memory. */
 void vs_merge_release(vs_segment *s);
 
 #endif

@@ -222,6 +222,7 @@ void vs_segment_close(vs_segment *s) {
 const vs_segment_meta *vs_segment_get_meta(const vs_segment *s) { return &s->meta; }
 const char *vs_segment_name(const vs_segment *s) { return s->name; }
 uint64_t vs_segment_size(const vs_segment *s) { return s->size; }
+int vs_segment_mapped(const vs_segment *s) { return s->mapped; }
 uint64_t vs_segment_trailer_hash(const vs_segment *s) { return vs_le_get64(s->base + s->size - 16); }
 
 const uint8_t *vs_segment_section(const vs_segment *s, int id, uint64_t *len) {

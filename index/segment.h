@@ -82,6 +82,8 @@ void vs_segment_close(vs_segment *s);
 const vs_segment_meta *vs_segment_get_meta(const vs_segment *s);
 const char *vs_segment_name(const vs_segment *s);
 uint64_t vs_segment_size(const vs_segment *s);
+/* 1 when s maps its file (vs_segment_open), 0 when it reads a caller's buffer (open_mem). */
+int vs_segment_mapped(const vs_segment *s);
 /* The trailer's own XXH3 (identifies this exact file; recorded in the MANIFEST). */
 uint64_t vs_segment_trailer_hash(const vs_segment *s);
 /* Section bytes (unverified: call vs_segment_need on what you read). */

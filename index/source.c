@@ -853,7 +853,7 @@ static vs_rc smart_flush(struct rd *r, size_t off, uint64_t line) {
 
 static vs_rc read_smart(struct rd *r) {
     const uint8_t *p = r->p;
-    size_t n = r->n, i = skip_bom(p, n), rec_off = 0;
+    size_t n = r->n, i = r->off0 == 0 ? skip_bom(p, n) : 0, rec_off = 0;
     uint64_t line = r->line0 - 1, rec_line = 0;
     int in_rec = 0, field = SM_NONE;
     vs_rc rc = VS_OK;
@@ -1149,7 +1149,8 @@ bad:
 
 static vs_rc read_jsonl(struct rd *r) {
     const uint8_t *p = r->p;
-    size_t n = r->n, i = skip_bom(p, n);
+    /* a BOM only at the start of the file: a later window may begin with any line */
+    size_t n = r->n, i = r->off0 == 0 ? skip_bom(p, n) : 0;
     uint64_t line = r->line0 - 1;
     while (i < n && !r->stop) {
         const uint8_t *nl = memchr(p + i, '\n', n - i);

@@ -722,6 +722,35 @@ static int tier(const vs_wseg *s) {
     return t;
 }
 
+static uint64_t live_docs(const vs_wseg *s) { return s->ms.n_docs - s->n_del_docs; }
+
+/* Of the segments idx[0..n) (a full tier), the smallest ones whose merge stays within
+ * w->max_tables, at least two, in index order (0: none fits, the tier stays as it is; its
+ * segments are as large as the budget lets a segment be). */
+static size_t within_tables(const vs_writer *w, size_t *idx, size_t n) {
+    for (size_t i = 1; i < n; i++) { /* insertion sort by live passages, then position */
+        size_t x = idx[i], j = i;
+        while (j > 0 && live_passages(&w->seg[idx[j - 1]]) > live_passages(&w->seg[x])) { idx[j] = idx[j - 1]; j--; }
+        idx[j] = x;
+    }
+    uint64_t docs = 0, psg = 0;
+    size_t k = 0;
+    while (k < n) {
+        uint64_t d = docs + live_docs(&w->seg[idx[k]]), p = psg + live_passages(&w->seg[idx[k]]);
+        if (VS_WRITER_TABLES(d, p) > w->max_tables) break;
+        docs = d;
+        psg = p;
+        k++;
+    }
+    if (k < 2) return 0;
+    for (size_t i = 1; i < k; i++) { /* back to index order */
+        size_t x = idx[i], j = i;
+        while (j > 0 && idx[j - 1] > x) { idx[j] = idx[j - 1]; j--; }
+        idx[j] = x;
+    }
+    return k;
+}
+
 vs_rc vs_writer_merge_policy(vs_writer *w, vs_err *err) {
     size_t *idx = NULL;
     vs_rc rc = VS_OK;
@@ -738,14 +767,9 @@ vs_rc vs_writer_merge_policy(vs_writer *w, vs_err *err) {
             size_t cnt = 0;
             for (size_t i = 0; i < w->n_seg; i++) cnt += tier(&w->seg[i]) == t;
             if (cnt < VS_MERGE_FACTOR) continue;
-            uint64_t docs = 0, psg = 0;
             for (size_t i = 0; i < w->n_seg; i++)
-                if (tier(&w->seg[i]) == t) {
-                    idx[n++] = i;
-                    docs += w->seg[i].ms.n_docs - w->seg[i].n_del_docs;
-                    psg += live_passages(&w->seg[i]);
-                }
-            if (w->max_tables && VS_WRITER_TABLES(docs, psg) > w->max_tables) n = 0; /* too large */
+                if (tier(&w->seg[i]) == t) idx[n++] = i;
+            if (w->max_tables) n = within_tables(w, idx, n);
         }
         if (n == 0) break;
         if ((rc = vs_writer_merge(w, idx, n, err)) == VS_OK) rc = vs_writer_commit(w, err);

@@ -23,10 +23,12 @@
  * segments they are merged into one (of a higher tier), and a segment more than half deleted is
  * rewritten. With S live passages that keeps at most (VS_MERGE_FACTOR - 1) segments per tier,
  * about (VS_MERGE_FACTOR - 1) * (1 + log_F(S / VS_MERGE_FLOOR)) segments in all — up to the
- * largest segment the memory budget allows (max_tables): segments of a tier whose merge would
- * be larger are left as they are (like Lucene's maximum merged segment size), so that a merge
- * never needs more memory than the build that made its inputs. vs_writer_force_merge (an
- * explicit `vsearch merge`) is not limited. */
+ * largest segment the memory budget allows (max_tables): of a full tier whose merge would be
+ * larger, the smallest segments that fit are merged (at least two; none fit: the tier stays, its
+ * segments are full size, like Lucene's maximum merged segment size), so that a merge never
+ * needs more memory than the build that made its inputs. Beyond that size the segment count
+ * grows with the collection. vs_writer_force_merge (an explicit `vsearch merge`) is not
+ * limited. */
 #ifndef VS_WRITER_H
 #define VS_WRITER_H
 
@@ -41,9 +43,10 @@
 #define VS_MERGE_FACTOR 10
 #define VS_MERGE_FLOOR 20000u  /* passages: segments below this size share the lowest tier */
 /* Bytes a segment writer holds for `docs` documents and `passages` passages that no spill can
- * give back (passage lengths, ids and per-document tables, with the slack of doubling arrays):
- * what the build's segment cut (vs_ingest_opts.seg_limit) and the merge policy's max_tables
- * bound. */
+ * give back (passage lengths, ids of ~12 bytes and per-document tables, with the slack of
+ * doubling arrays): what the merge policy's max_tables bounds (the build's segment cut,
+ * vs_ingest_opts.seg_limit, measures the writer's real tables; longer ids make a merge's
+ * tables up to ~1.5x this). */
 #define VS_WRITER_TABLES(docs, passages) (2 * (32 * (uint64_t)(docs) + 4 * (uint64_t)(passages)))
 
 typedef struct vs_wseg {
@@ -74,7 +77,7 @@ typedef struct vs_writer {
     uint64_t seq;               /* names made so far */
     size_t window;              /* merge: bytes read between releases of input pages */
     uint64_t max_tables;        /* merge policy: no merge whose output's per-document tables
-                                   (vs_writer_tables_estimate) would pass this (0: no limit) */
+                                   (VS_WRITER_TABLES) would pass this (0: no limit) */
     uint64_t merges;            /* merges done (stats) */
 } vs_writer;
 

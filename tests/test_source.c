@@ -1127,7 +1127,8 @@ static char *gzip_of(const char *s, size_t n, size_t *out_len) {
 /* F10 (fuzz_source_input): a window used to be cut before the last "<DOC" / "<REUTERS" found
  * by searching backwards, also one inside a comment or CDATA section, a broken tag, or a
  * second start tag inside an open record; the records around it then differed from one read of
- * the file. Windows are now cut only at a record start that the parser's own tag scan meets. */
+ * the file. Windows are now cut only at a record start that the parser's own tag scan meets.
+ * (And JSONL skipped a BOM at the start of every window, not only of the file: review.) */
 static void test_stream_windows_cut_where_the_parser_starts_records(void **state) {
     (void)state;
     static const struct { const char *name, *rec, *trap; } cases[] = {
@@ -1138,6 +1139,9 @@ static void test_stream_windows_cut_where_the_parser_starts_records(void **state
           "sold.\n Reuter\n</BODY></TEXT>\n</REUTERS>\n", "" },
         { "w.sgm", "<REUTERS NEWID=\"%d\">\n<TEXT><BODY>Story %d.\n</BODY></TEXT>\n</REUTERS>\n",
           "<![CDATA[ <REUTERS NEWID=\"999\"> not a record ]]>\n" },
+        /* a BOM is skipped at the start of the file only, not at the start of every window */
+        { "w.jsonl", "{\"id\":\"j%d\",\"contents\":\"Story %d about grain.\"}\n",
+          "\xEF\xBB\xBF{\"id\":\"bom\",\"contents\":\"a line that starts with a BOM\"}\n" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         vs_buf text = VS_BUF_INIT;

@@ -293,6 +293,20 @@ cmp -s "$T/cut"/seg-*.vsg "$T/m1g"/seg-*.vsg && ok "cut index merged: identical 
 VSEARCH_TEST_SEG_LIMIT=60000 run "build cut into many segments" 0 "$VS" build -i "$T/many-segs" "$MEMIN"
 nw=$(sed -n 's/.*, \([0-9]*\) segments written.*/\1/p' "$T/out")
 [ -n "$nw" ] && [ "$nw" -ge 10 ] && [ "$(segs "$T/many-segs")" = "$nw" ] && ok "$nw segments, none merged beyond the limit" || bad "merge policy and the segment limit" "written ${nw:-?}, left $(segs "$T/many-segs")"
+# ... and of a full tier whose merge would pass it, the smallest segments that fit are merged
+mkdir -p "$T/thirty"
+for i in $(seq 10 39); do
+    printf 'Note %s\n\nCocoa and rain number %s.\n\nSecond paragraph %s about grain.\n' "$i" "$i" "$i" >"$T/thirty/n$i.txt"
+done
+VSEARCH_TEST_SEG_LIMIT=2000 run "build 30 one-document segments" 0 "$VS" build -i "$T/thirty-i" -j1 "$T/thirty"
+left=$(segs "$T/thirty-i")
+has_out "30 segments written" "30 segments written"
+[ "$left" -gt 1 ] && [ "$left" -lt 10 ] && ok "merge policy merged the smallest that fit: $left segments left" || bad "partial tier merge" "$left segments left"
+run "check after partial merges" 0 "$VS" check -i "$T/thirty-i"
+run "the 30 files as one segment" 0 "$VS" build -i "$T/thirty-1" "$T/thirty"
+"$VS" query -i "$T/thirty-i" --trec -k 40 "cocoa grain" >"$T/got" 2>&1
+"$VS" query -i "$T/thirty-1" --trec -k 40 "cocoa grain" >"$T/one" 2>&1
+cmp -s "$T/got" "$T/one" && ok "partially merged: same answers as one segment" || bad "partially merged: answers differ" "$(diff "$T/got" "$T/one" | head -5)"
 
 # --- re-sync of 10,000 unchanged files: a no-op well under a second
 awk -v d="$T/many" 'BEGIN { system("mkdir -p " d); for (i = 0; i < 10000; i++) { f = sprintf("%s/f%05d.txt", d, i);
