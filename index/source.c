@@ -303,12 +303,23 @@ struct tag {
     int kind;
 };
 
-/* A tag scan over [.., e). The no_* fields remember that a search for "-->" / "]]>" from some
- * position found nothing before e, so later (higher) positions need not search again: without
- * this a file full of "<!--" would be scanned quadratically. */
+/* A comment or CDATA section must end within SECTION_MAX bytes of its start: a longer one (or
+ * one never closed) is text. The bound makes the meaning of every '<' depend on at most
+ * SECTION_MAX bytes after it, so a stream window that cannot settle one grows by at most that
+ * much (window_boundary), not to the end of the file. */
+#define SECTION_MAX (1u << 20)
+
+/* What a failed search for a section's end ("-->" / "]]>") showed: no end lies wholly inside
+ * [from, end). Later searches from inside that range start at its end, so a file full of "<!--"
+ * is scanned in linear time. */
+struct span {
+    const uint8_t *from, *end;
+};
+
+/* A tag scan over [.., e). */
 struct scan {
     const uint8_t *e;
-    const uint8_t *no_comment, *no_cdata;
+    struct span no_comment, no_cdata;
     /* The first '<' that next_tag skipped for want of bytes after e (an unterminated comment,
      * CDATA section or tag that may end beyond e): tags found after it might not be tags in a
      * longer text (window_boundary). NULL: none. */
@@ -340,11 +351,20 @@ static inline void mark_partial(struct scan *sc, const uint8_t *p) {
     if (!sc->partial) sc->partial = p;
 }
 
-static const uint8_t *find_bounded(const uint8_t *from, const uint8_t *e, const char *pat,
-                                   const uint8_t **never) {
-    if (*never && from >= *never) return NULL;
-    const uint8_t *z = memmem(from, (size_t)(e - from), pat, strlen(pat));
-    if (!z) *never = from;
+/* The end `pat` (3 bytes) of a section whose body starts at `from`, if it lies within
+ * SECTION_MAX bytes and before e; NULL otherwise, with *cut = 1 when e, not the bound, stopped
+ * the search (more bytes could hold the end). */
+static const uint8_t *section_end(const uint8_t *from, const uint8_t *e, const char *pat, struct span *no,
+                                  int *cut) {
+    const uint8_t *lim = (size_t)(e - from) > SECTION_MAX ? from + SECTION_MAX : e;
+    const uint8_t *start = from;
+    int inside = no->end && from >= no->from && from < no->end;
+    if (inside && no->end - 2 > start) start = no->end - 2; /* an end may straddle no->end */
+    const uint8_t *z = start < lim ? memmem(start, (size_t)(lim - start), pat, 3) : NULL;
+    if (!z) {
+        if (!inside || lim > no->end) *no = (struct span){ inside ? no->from : from, lim };
+        *cut = lim == e && (size_t)(e - from) < SECTION_MAX;
+    }
     return z;
 }
 
@@ -360,14 +380,15 @@ static int next_tag(struct scan *sc, const uint8_t *p, struct tag *t) {
             return 0;
         }
         if (*q == '!' || *q == '?') {
+            int cut = 0;
             if (*q == '!' && has_prefix_ci(q, e, "!--")) {
-                const uint8_t *z = find_bounded(q + 3, e, "-->", &sc->no_comment);
+                const uint8_t *z = section_end(q + 3, e, "-->", &sc->no_comment, &cut);
                 if (z) { *t = (struct tag){ p, z + 3, NULL, 0, 0, TAG_SKIP }; return 1; }
-                mark_partial(sc, p);
+                if (cut) mark_partial(sc, p);
             } else if (*q == '!' && has_prefix_ci(q, e, "![CDATA[")) {
-                const uint8_t *z = find_bounded(q + 8, e, "]]>", &sc->no_cdata);
+                const uint8_t *z = section_end(q + 8, e, "]]>", &sc->no_cdata, &cut);
                 if (z) { *t = (struct tag){ p, z + 3, q + 8, (size_t)(z - (q + 8)), 0, TAG_CDATA }; return 1; }
-                mark_partial(sc, p);
+                if (cut) mark_partial(sc, p);
             } else if ((gt = tag_end(q, e)) != NULL) {
                 *t = (struct tag){ p, gt + 1, NULL, 0, 0, TAG_SKIP };
                 return 1;
@@ -454,7 +475,7 @@ struct range { const uint8_t *s, *e; };
  * tags (<P>, <TEXT>, anything not inline) become a paragraph break, <BR> a line break. */
 static void put_markup(vs_buf *out, const uint8_t *s, const uint8_t *e, int mode, uint64_t *ninv,
                        vs_rc *rc) {
-    struct scan sc = { e, NULL, NULL, NULL };
+    struct scan sc = { e, { NULL, NULL }, { NULL, NULL }, NULL };
     struct tag t;
     while (s < e && *rc == VS_OK) {
         if (!next_tag(&sc, s, &t)) { put_entities(out, s, (size_t)(e - s), ninv, rc); return; }
@@ -644,7 +665,7 @@ static int find_close(struct scan *sc, const uint8_t *from, const char *name, st
 /* One <DOC> record whose content is [s, e). */
 static vs_rc trec_record(struct rd *r, const uint8_t *s, const uint8_t *e, size_t off, uint64_t line) {
     struct elem el[T_NEL] = { { 0, { NULL, NULL }, { NULL, NULL } } };
-    struct scan sc = { e, NULL, NULL, NULL };
+    struct scan sc = { e, { NULL, NULL }, { NULL, NULL }, NULL };
     struct tag t, c;
     const uint8_t *q = s;
     vs_rc rc = VS_OK;
@@ -704,7 +725,7 @@ typedef vs_rc (*record_fn)(struct rd *r, const struct tag *open, const uint8_t *
                            uint64_t line);
 
 static vs_rc walk_records(struct rd *r, const char *name, record_fn rec) {
-    struct scan sc = { r->p + r->n, NULL, NULL, NULL };
+    struct scan sc = { r->p + r->n, { NULL, NULL }, { NULL, NULL }, NULL };
     struct tag t, u;
     const uint8_t *q = r->p;
     int have = 0;
@@ -787,7 +808,7 @@ static vs_rc reuters_rec(struct rd *r, const struct tag *open, const uint8_t *e,
     if (r->id.len == 0) return bad_record(r, line, "<REUTERS> has an empty NEWID");
 
     /* First <TEXT>, <TITLE>, <BODY> and their end tags, in one walk. */
-    struct scan sc = { e, NULL, NULL, NULL };
+    struct scan sc = { e, { NULL, NULL }, { NULL, NULL }, NULL };
     struct tag t, text = { 0 };
     struct range title = { NULL, NULL }, tw = { NULL, NULL }, body = { NULL, NULL };
     const uint8_t *text_end = NULL, *title_s = NULL, *title_ws = NULL, *body_s = NULL;
@@ -1536,7 +1557,7 @@ static size_t boundary(vs_format f, const uint8_t *p, size_t n) {
      * its end): the last record start before that is the cut. (A backward search for "<DOC"
      * would also find one inside a comment, an attribute value or a broken tag: F10.) */
     const char *tag = f == VS_FMT_TREC ? "DOC" : "REUTERS";
-    struct scan sc = { p + n, NULL, NULL, NULL };
+    struct scan sc = { p + n, { NULL, NULL }, { NULL, NULL }, NULL };
     struct tag t;
     const uint8_t *q = p;
     size_t last = 0;
