@@ -1,5 +1,5 @@
-/* ingest.h: source files -> one segment file, with bounded memory and several threads
- * (DESIGN.md §3, §7).
+/* ingest.h: source files -> one segment file (or several: seg_limit below), with bounded
+ * memory and several threads (DESIGN.md §3, §7).
  *
  *   tasks (files, or "-" for stdin, in order)
  *     -> analysis threads: each claims the next task and opens it (in task order: a FIFO or
@@ -16,8 +16,9 @@
  *     -> finally the runs are merged into the segment's dictionary and postings (invert.h; on
  *        two threads with threads >= 2).
  *
- * Documents get the same numbers and the segment the same bytes for any number of threads
- * and any memory budget. Memory: the inverter and segment writer (invert.h, segwriter.h), at
+ * Documents get the same numbers and the segments the same bytes for any number of threads;
+ * for any memory budget too, but for where segments are cut (seg_limit, from the budget).
+ * Memory: the inverter and segment writer (invert.h, segwriter.h), at
  * most memory / 8 (capped at 64 MiB) of batches in flight (the batches of the task being
  * consumed are always admitted, so a huge file cannot deadlock the queue), a read window of
  * memory / 16 (1-64 MiB) per analysis thread, and the analysis threads' term caches (together
