@@ -722,17 +722,23 @@ static int tier(const vs_wseg *s) {
     return t;
 }
 
+/* Sorts idx[0..n) (segment positions, in increasing order) by live passages, keeping position
+ * order among equals (insertion sort: a few segments). */
+static void by_live_passages(const vs_writer *w, size_t *idx, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        size_t x = idx[i], j = i;
+        while (j > 0 && live_passages(&w->seg[idx[j - 1]]) > live_passages(&w->seg[x])) { idx[j] = idx[j - 1]; j--; }
+        idx[j] = x;
+    }
+}
+
 static uint64_t live_docs(const vs_wseg *s) { return s->ms.n_docs - s->n_del_docs; }
 
 /* Of the segments idx[0..n) (a full tier), the smallest ones whose merge stays within
  * w->max_tables, at least two, in index order (0: none fits, the tier stays as it is; its
  * segments are as large as the budget lets a segment be). */
 static size_t within_tables(const vs_writer *w, size_t *idx, size_t n) {
-    for (size_t i = 1; i < n; i++) { /* insertion sort by live passages, then position */
-        size_t x = idx[i], j = i;
-        while (j > 0 && live_passages(&w->seg[idx[j - 1]]) > live_passages(&w->seg[x])) { idx[j] = idx[j - 1]; j--; }
-        idx[j] = x;
-    }
+    by_live_passages(w, idx, n);
     uint64_t docs = 0, psg = 0;
     size_t k = 0;
     while (k < n) {
@@ -788,11 +794,7 @@ vs_rc vs_writer_force_merge(vs_writer *w, size_t max_segments, vs_err *err) {
     if (!idx || !order || !pick) { rc = vs_err_set(err, VS_ENOMEM, "out of memory"); goto out; }
     /* the (ns - max + 1) smallest segments merge into one */
     for (size_t i = 0; i < ns; i++) order[i] = i;
-    for (size_t i = 1; i < ns; i++) { /* insertion sort by live passages, then position */
-        size_t x = order[i], j = i;
-        while (j > 0 && live_passages(&w->seg[order[j - 1]]) > live_passages(&w->seg[x])) { order[j] = order[j - 1]; j--; }
-        order[j] = x;
-    }
+    by_live_passages(w, order, ns);
     if (ns > max_segments)
         for (size_t i = 0; i < ns - max_segments + 1; i++) pick[order[i]] = 1;
     size_t n = 0;
